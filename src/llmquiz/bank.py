@@ -1,0 +1,397 @@
+"""Load and validate YAML question banks into immutable Question objects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llmquiz.errors import BankError, Problem, UnknownQuestionError, UnknownTopicError
+
+KINDS = ("free", "short", "choice", "open")
+DIFFICULTIES = ("easy", "medium", "hard")
+MAX_BANK_FILE_BYTES = 10 * 1024 * 1024
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+TOP_KEYS = {"topic", "title", "questions"}
+QUESTION_KEYS = {
+    "id", "question", "answer", "key_points", "difficulty", "tags", "sources",
+    "kind", "accept", "choices", "correct", "keywords",
+}  # fmt: skip
+BANK_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One bank question, as loaded; `file` and `line` say where it is defined."""
+
+    id: str
+    topic: str
+    question: str
+    answer: str
+    key_points: tuple[str, ...] = ()
+    difficulty: str = "medium"
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    kind: str = "free"
+    accept: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    correct: int | None = None
+    keywords: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+    @property
+    def auto_graded(self) -> bool:
+        """Open questions have no single right answer: the learner rates themselves."""
+        return self.kind != "open"
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: str
+    file: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Bank:
+    topics: tuple[Topic, ...]
+    _by_id: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for topic in self.topics:
+            for question in topic.questions:
+                self._by_id.setdefault(question.id, question)
+
+    @property
+    def questions(self) -> list[Question]:
+        return [q for topic in self.topics for q in topic.questions]
+
+    def question(self, question_id: str) -> Question:
+        try:
+            return self._by_id[question_id]
+        except KeyError:
+            raise UnknownQuestionError(f"unknown question id: {question_id!r}") from None
+
+    def has_question(self, question_id: str) -> bool:
+        return question_id in self._by_id
+
+    def topic(self, slug: str) -> Topic:
+        for topic in self.topics:
+            if topic.slug == slug:
+                return topic
+        known = ", ".join(t.slug for t in self.topics) or "none"
+        raise UnknownTopicError(f"unknown topic: {slug!r} (topics: {known})")
+
+    def select(self, topics: Sequence[str] = ()) -> list[Question]:
+        """The questions of the given topics (all topics when none are given)."""
+        if not topics:
+            return self.questions
+        return [q for slug in dict.fromkeys(topics) for q in self.topic(slug).questions]
+
+
+# --- YAML with line numbers and duplicate-key detection --------------------------------
+
+
+class _LineDict(dict):
+    """A mapping that remembers the line of itself and of each of its keys."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _BankLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader (no Python tags) that records line numbers and duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[tuple[int, Any]] = []
+
+
+def _construct_mapping(loader: _BankLoader, node: yaml.MappingNode) -> _LineDict:
+    loader.flatten_mapping(node)
+    mapping = _LineDict()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            key = str(key)
+        line = key_node.start_mark.line + 1
+        if key in mapping:
+            loader.duplicate_keys.append((line, key))
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = line
+    return mapping
+
+
+class _LineList(list):
+    """A sequence that remembers the line of each of its items."""
+
+    item_lines: list[int]
+
+
+def _construct_sequence(loader: _BankLoader, node: yaml.SequenceNode) -> _LineList:
+    items = _LineList(loader.construct_object(child, deep=True) for child in node.value)
+    items.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return items
+
+
+_BankLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_BankLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
+    """Parse YAML safely; syntax errors and duplicate keys come back as problems."""
+    loader = _BankLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = exc.problem or "invalid YAML"
+        tag = re.search(r"constructor for the tag '([^']*)'", reason)
+        if tag:
+            reason = "tag not allowed: " + tag.group(1).replace("tag:yaml.org,2002:", "!!")
+        return None, [Problem(file, line, f"invalid YAML: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file, 1, f"invalid YAML: {exc}")]
+    finally:
+        loader.dispose()
+    problems = [Problem(file, line, f"duplicate key {key!r}") for line, key in loader.duplicate_keys]
+    return data, problems
+
+
+def read_text_file(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> str:
+    """Read a UTF-8 text file; raise BankError with FILE:LINE for anything unreadable."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            limit_mb = max_bytes / 1024 / 1024
+            message = f"file too large ({size / 1024 / 1024:.1f} MB; the limit is {limit_mb:g} MB)"
+            raise BankError([Problem(file, 1, message)])
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise BankError([Problem(file, 0, "no such file")]) from None
+    except IsADirectoryError:
+        raise BankError([Problem(file, 0, "is a folder, not a file")]) from None
+    except OSError as exc:
+        raise BankError([Problem(file, 0, f"cannot read: {exc.strerror or exc}")]) from None
+    if b"\x00" in raw[:8192]:
+        raise BankError([Problem(file, 1, "binary data, not a text file")])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BankError([Problem(file, line, "not valid UTF-8 text")]) from None
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def line_of(mapping: Any, key: str | None = None, default: int = 1) -> int:
+    if isinstance(mapping, _LineDict):
+        if key is not None and key in mapping.key_lines:
+            return mapping.key_lines[key]
+        return mapping.line
+    return default
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _text_list(
+    raw: dict, key: str, file: str, problems: list[Problem], qid: str
+) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int | float) and str(v).strip() for v in value
+    ):
+        problems.append(Problem(file, line_of(raw, key), f"{qid}: {key} must be a list of texts"))
+        return ()
+    return tuple(str(v).strip() for v in value)
+
+
+def _build_question(
+    raw: Any, topic: str, file: str, problems: list[Problem], item_line: int
+) -> Question | None:
+    line = line_of(raw, default=item_line)
+    if not isinstance(raw, dict):
+        problems.append(Problem(file, line, "each question must be a mapping with id, question, answer"))
+        return None
+    qid = raw.get("id")
+    if not isinstance(qid, str) or not QUESTION_ID.match(qid):
+        problems.append(
+            Problem(file, line_of(raw, "id"), f"question id must be a slug like 'rag-what-is', got {qid!r}")
+        )
+        return None
+    before = len(problems)
+    for key in sorted(set(raw) - QUESTION_KEYS, key=str):
+        problems.append(Problem(file, line_of(raw, key), f"{qid}: unknown key {key!r}"))
+    for key in ("question", "answer"):
+        if not _is_text(raw.get(key)):
+            problems.append(Problem(file, line_of(raw, key, line), f"{qid}: {key} is missing or empty"))
+    kind = raw.get("kind", "free")
+    if kind not in KINDS:
+        problems.append(Problem(file, line_of(raw, "kind"), f"{qid}: kind must be one of {', '.join(KINDS)}"))
+    difficulty = raw.get("difficulty", "medium")
+    if difficulty not in DIFFICULTIES:
+        problems.append(
+            Problem(file, line_of(raw, "difficulty"), f"{qid}: difficulty must be easy, medium or hard")
+        )
+    lists = {key: _text_list(raw, key, file, problems, qid)
+             for key in ("key_points", "tags", "sources", "accept", "choices", "keywords")}  # fmt: skip
+    if kind == "short" and not lists["accept"]:
+        problems.append(Problem(file, line, f"{qid}: kind short needs a non-empty accept list"))
+    correct = raw.get("correct")
+    if kind == "choice":
+        if len(lists["choices"]) < 2:
+            problems.append(Problem(file, line, f"{qid}: kind choice needs at least 2 choices"))
+        elif (
+            not isinstance(correct, int)
+            or isinstance(correct, bool)
+            or not 0 <= correct < len(lists["choices"])
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    line_of(raw, "correct", line),
+                    f"{qid}: correct must be the 0-based index of a choice (0-{len(lists['choices']) - 1})",
+                )
+            )
+    elif "correct" in raw:
+        problems.append(Problem(file, line_of(raw, "correct"), f"{qid}: correct is only for kind choice"))
+    if len(problems) > before:
+        return None
+    return Question(
+        id=qid,
+        topic=topic,
+        question=str(raw["question"]).strip(),
+        answer=str(raw["answer"]).strip(),
+        difficulty=difficulty,
+        kind=kind,
+        correct=correct if kind == "choice" else None,
+        file=file,
+        line=line,
+        **lists,
+    )
+
+
+def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
+    """Validate one bank file's text; return its topic (if usable) and every problem found."""
+    data, problems = parse_yaml(text, file)
+    if data is None and problems:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [*problems, Problem(file, 1, "a bank file must be a mapping with topic, title, questions")]
+    for key in sorted(set(data) - TOP_KEYS, key=str):
+        problems.append(Problem(file, line_of(data, key), f"unknown key {key!r}"))
+    slug = data.get("topic")
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        problems.append(Problem(file, line_of(data, "topic"), f"topic must be a lowercase slug, got {slug!r}"))
+        slug = "?"
+    title = data.get("title", slug)
+    if not _is_text(title):
+        problems.append(Problem(file, line_of(data, "title"), "title must be a non-empty text"))
+    raw_questions = data.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        problems.append(Problem(file, line_of(data, "questions"), "questions must be a non-empty list"))
+        raw_questions = []
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    item_lines = getattr(raw_questions, "item_lines", [])
+    for index, raw in enumerate(raw_questions):
+        item_line = item_lines[index] if index < len(item_lines) else line_of(data, "questions")
+        question = _build_question(raw, slug, file, problems, item_line)
+        if question is None:
+            continue
+        if question.id in seen:
+            problems.append(
+                Problem(file, question.line, f"duplicate id {question.id!r} (first at line {seen[question.id]})")
+            )
+            continue
+        seen[question.id] = question.line
+        questions.append(question)
+    topic = Topic(slug=slug, title=str(title).strip(), file=file, questions=tuple(questions))
+    return topic, problems
+
+
+def bank_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders into their *.yaml / *.yml files (sorted); keep files as given."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in BANK_SUFFIXES and p.is_file())
+            if not found:
+                raise BankError([Problem(str(path), 0, "no .yaml bank files in this folder")])
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
+def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:
+    """Load every bank file, collecting all problems instead of stopping at the first."""
+    topics: list[Topic] = []
+    problems: list[Problem] = []
+    for path in bank_files(paths):
+        try:
+            text = read_text_file(path)
+        except BankError as exc:
+            problems.extend(exc.problems)
+            continue
+        topic, file_problems = parse_bank_text(text, str(path))
+        problems.extend(file_problems)
+        if topic is not None:
+            topics.append(topic)
+    problems.extend(_cross_file_problems(topics))
+    return Bank(tuple(topics)), problems
+
+
+def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
+    problems: list[Problem] = []
+    topic_files: dict[str, str] = {}
+    id_places: dict[str, str] = {}
+    for topic in topics:
+        if topic.slug in topic_files and topic.slug != "?":
+            problems.append(
+                Problem(topic.file, 1, f"topic {topic.slug!r} is also defined in {topic_files[topic.slug]}")
+            )
+        topic_files.setdefault(topic.slug, topic.file)
+        for question in topic.questions:
+            place = f"{question.file}:{question.line}"
+            if question.id in id_places and id_places[question.id] != place:
+                problems.append(
+                    Problem(
+                        question.file,
+                        question.line,
+                        f"duplicate id {question.id!r} (also at {id_places[question.id]})",
+                    )
+                )
+            id_places.setdefault(question.id, place)
+    return problems
+
+
+def load_bank(paths: Sequence[Path]) -> Bank:
+    """Load a bank for use; any problem at all is a BankError (exit 2)."""
+    bank, problems = check_bank(paths)
+    if problems:
+        raise BankError(problems)
+    if not bank.questions:
+        raise BankError([Problem(", ".join(str(p) for p in paths), 0, "the bank has no questions")])
+    return bank

@@ -1,0 +1,377 @@
+"""The llmquiz command line: parse options, call the core, render the results."""
+
+from __future__ import annotations
+
+import enum
+import json
+import random
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from llmquiz import __version__
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BankError, LlmquizError
+from llmquiz.settings import Settings
+
+
+class GraderKind(str, enum.Enum):
+    semantic = "semantic"
+    lexical = "lexical"
+
+
+class Device(str, enum.Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class Difficulty(str, enum.Enum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class LlmquizGroup(TyperGroup):
+    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LlmquizError as exc:
+            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
+                raise
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def report_error(exc: LlmquizError) -> None:
+    if isinstance(exc, BankError) and len(exc.problems) > 1:
+        typer.echo(f"Error: {exc.problems[0]} (and {len(exc.problems) - 1} more problems)", err=True)
+    else:
+        typer.echo(f"Error: {exc}", err=True)
+
+
+app = typer.Typer(
+    cls=LlmquizGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Quiz yourself for LLM and ML interviews; answers are graded by meaning.",
+    rich_markup_mode=None,
+)
+bank_app = typer.Typer(cls=LlmquizGroup, no_args_is_help=True, help="Check question bank files.")
+app.add_typer(bank_app, name="bank")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmquiz {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    bank: Annotated[
+        list[Path] | None,
+        typer.Option("--bank", metavar="PATH", help="A bank file or folder (repeatable); default: the shipped bank."),
+    ] = None,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", metavar="PATH", help="Data folder for history and caches [env: LLMQUIZ_HOME]."),
+    ] = None,
+    grader: Annotated[GraderKind, typer.Option(help="semantic (embeddings) or lexical (no torch).")] = (
+        GraderKind.semantic
+    ),
+    model: Annotated[
+        str | None, typer.Option(metavar="NAME_OR_PATH", help="A sentence-transformers model name or path.")
+    ] = None,
+    device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Quiz yourself for LLM and ML interviews; answers are graded by meaning."""
+    ctx.obj = Settings(
+        bank_paths=tuple(bank or ()),
+        home_override=home,
+        grader_kind=grader.value,
+        model=model,
+        device=device.value,
+        debug=debug,
+    )
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+TopicOpt = Annotated[
+    list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+
+
+# --- practice -----------------------------------------------------------------------------
+
+
+@app.command()
+def quiz(
+    ctx: typer.Context,
+    topic: TopicOpt = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+    difficulty: Annotated[Difficulty | None, typer.Option(help="Only this difficulty.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+) -> None:
+    """Ask questions, grade each answer, show what was missed."""
+    from llmquiz.commands.practice import quiz_plan, run_practice
+
+    cfg = settings(ctx)
+    plan = quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed)
+    raise typer.Exit(run_practice(cfg, plan))
+
+
+@app.command()
+def drill(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(help="The topic to drill.")],
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+) -> None:
+    """Work on one topic: weakest and never-seen questions first; misses come back."""
+    from llmquiz.commands.practice import drill_plan, run_practice
+
+    cfg = settings(ctx)
+    raise typer.Exit(run_practice(cfg, drill_plan(cfg, topic, count)))
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="At most this many.")] = 20,
+) -> None:
+    """Review the questions that are due by the spaced-repetition schedule."""
+    from llmquiz.commands.practice import review_plan, run_practice
+
+    cfg = settings(ctx)
+    plan = review_plan(cfg, count)
+    if plan is None:
+        typer.echo("Nothing is due for review. Try `llmquiz quiz` or `llmquiz drill TOPIC`.", err=True)
+        raise typer.Exit(0)
+    raise typer.Exit(run_practice(cfg, plan))
+
+
+@app.command()
+def exam(
+    ctx: typer.Context,
+    topic: TopicOpt = None,
+    count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="How many questions.")] = None,
+    pass_mark: Annotated[float, typer.Option("--pass-mark", help="Score needed to pass (0-100).")] = 70.0,
+    answers: Annotated[
+        Path | None, typer.Option("--answers", help="YAML/JSON file of id: answer; never reads the terminal.")
+    ] = None,
+    as_json: JsonOpt = False,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.1, help="Minutes for the interactive exam.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+) -> None:
+    """Take an exam: no feedback until the end; the exit code says pass (0) or fail (1)."""
+    from llmquiz.commands.examining import ExamOptions, run_exam
+
+    options = ExamOptions(topic or [], count, pass_mark, answers, as_json, junit, time_limit, seed)
+    raise typer.Exit(run_exam(settings(ctx), options))
+
+
+@app.command()
+def grade(
+    ctx: typer.Context,
+    question_id: Annotated[str, typer.Argument(help="The question's id (see `llmquiz list`).")],
+    answer: Annotated[str, typer.Argument(help="Your answer, in quotes.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Grade one answer: score, verdict and the key points it missed."""
+    from llmquiz import render
+    from llmquiz.commands.examining import grade_one
+
+    cfg = settings(ctx)
+    question, result = grade_one(cfg, question_id, answer)
+    if as_json:
+        emit_json(
+            {
+                "id": question.id,
+                "score": result.score,
+                "verdict": result.verdict,
+                "missed": list(result.missed),
+                "covered": list(result.covered),
+                "grader": result.method,
+            }
+        )
+        return
+    console = render.make_console()
+    console.print(render.feedback(question, result, console))
+
+
+# --- browsing -----------------------------------------------------------------------------
+
+
+@app.command()
+def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Topics with question counts and your mastery."""
+    from llmquiz import render
+    from llmquiz.commands.browsing import topic_rows
+
+    rows = topic_rows(settings(ctx))
+    if as_json:
+        emit_json(rows)
+        return
+    console = render.make_console()
+    console.print(render.topics_table(rows, console))
+
+
+@app.command("list")
+def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt = False) -> None:
+    """Question ids and questions."""
+    from llmquiz import render
+
+    questions = settings(ctx).bank().select(topic or [])
+    if as_json:
+        emit_json(
+            [
+                {"id": q.id, "topic": q.topic, "kind": q.kind, "difficulty": q.difficulty, "question": q.question}
+                for q in questions
+            ]
+        )
+        return
+    console = render.make_console()
+    console.print(render.questions_table(questions, console))
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    question_id: Annotated[str, typer.Argument(help="The question's id.")],
+) -> None:
+    """A question with its reference answer, key points and sources."""
+    from llmquiz import render
+
+    bank = settings(ctx).bank()
+    question = bank.question(question_id)
+    console = render.make_console()
+    console.print(render.question_detail(question, bank.topic(question.topic), console))
+
+
+@app.command()
+def stats(ctx: typer.Context, topic: Annotated[str | None, typer.Option("--topic", "-t")] = None,
+          as_json: JsonOpt = False) -> None:  # fmt: skip
+    """Mastery per topic, trend over time, weakest questions, streak."""
+    from llmquiz.commands.browsing import compute_user_stats
+    from llmquiz.render_stats import render_stats
+
+    result = compute_user_stats(settings(ctx), topic)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    render_stats(result)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many records.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """Past graded answers, newest first."""
+    from llmquiz import render
+    from llmquiz.commands.browsing import recent_records
+
+    records = recent_records(settings(ctx), limit)
+    if as_json:
+        emit_json([r.to_dict() for r in records])
+        return
+    console = render.make_console()
+    if not records:
+        typer.echo("No answers yet: start with `llmquiz quiz`.", err=True)
+        return
+    console.print(render.history_table(records, console))
+
+
+# --- bank tools -----------------------------------------------------------------------------
+
+
+@bank_app.command("validate")
+def bank_validate(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(help="Bank files or folders.")] = None,
+) -> None:
+    """Check bank files; print every problem as FILE:LINE: message."""
+    from llmquiz.bank import check_bank
+
+    cfg = settings(ctx)
+    bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problems found.", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    typer.echo(f"OK: {len(bank.topics)} topics, {len(bank.questions)} questions.")
+
+
+@app.command("import")
+def import_notes(
+    file: Annotated[Path, typer.Argument(help="Markdown, numbered or flashcard notes.")],
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Topic slug for the questions.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the bank here.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
+) -> None:
+    """Turn Markdown / numbered / flashcard notes into a bank file."""
+    from llmquiz.commands.importing import run_import
+
+    raise typer.Exit(run_import(file, topic, output, dry_run))
+
+
+@app.command()
+def calibrate(
+    ctx: typer.Context,
+    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")],
+    gold: Annotated[str, typer.Option("--gold", help="The column with human grades.")] = "score",
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement of the grader with human grades."""
+    from llmquiz.commands.examining import run_calibration
+
+    result = run_calibration(settings(ctx), csv_file, gold, show_progress=not as_json)
+    if as_json:
+        emit_json(
+            {key: getattr(result, key) for key in
+             ("n", "pearson", "spearman", "auc", "suggested_pass_mark", "answers_per_second")}  # fmt: skip
+        )
+        return
+    from llmquiz.render import calibration_text
+
+    typer.echo(calibration_text(result))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - outside a command
+        sys.exit(EXIT_INTERRUPTED)
+
+
+_ = timedelta, random

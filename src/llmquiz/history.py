@@ -1,0 +1,178 @@
+"""The answer history: JSON Lines, appended whole under a lock, never rewritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llmquiz.paths import ensure_private_dir, history_file
+
+FORMAT_VERSION = 1
+OVERRIDES = ("correct", "incorrect")
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One graded answer. `score` is always the automatic score; the learner's view sits beside it."""
+
+    ts: str
+    session: str
+    mode: str
+    question_id: str
+    topic: str
+    answer: str
+    score: int
+    verdict: str
+    self_rating: int | None = None
+    missed: tuple[str, ...] = ()
+    grader: str = ""
+    override: str | None = None
+    kind: str = "free"
+    elapsed_s: float | None = None
+    v: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def when(self) -> datetime:
+        return parse_ts(self.ts)
+
+    @property
+    def effective_score(self) -> int:
+        """The score the learner stands by: an override replaces the automatic score here only."""
+        if self.override == "correct":
+            return max(self.score, 100)
+        if self.override == "incorrect":
+            return min(self.score, 0)
+        return self.score
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data["missed"] = list(self.missed)
+        return {**extra, **data}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        rating = data.get("self_rating")
+        return cls(
+            ts=str(data["ts"]),
+            session=str(data.get("session", "")),
+            mode=str(data.get("mode", "")),
+            question_id=str(data["question_id"]),
+            topic=str(data.get("topic", "")),
+            answer=str(data.get("answer", "")),
+            score=int(data["score"]),
+            verdict=str(data.get("verdict", "")),
+            self_rating=int(rating) if rating is not None else None,
+            missed=tuple(str(m) for m in data.get("missed") or ()),
+            grader=str(data.get("grader", "")),
+            override=data.get("override") if data.get("override") in OVERRIDES else None,
+            kind=str(data.get("kind", "free")),
+            elapsed_s=data.get("elapsed_s"),
+            v=int(data.get("v", FORMAT_VERSION)),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_ts(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    """An exclusive advisory lock on an open file, for the length of one append."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        try:
+            yield
+        finally:
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def append_record(home: Path, record: HistoryRecord) -> None:
+    """Append one record whole: lock, one write, fsync. A torn last line is left as it is."""
+    ensure_private_dir(home)
+    line = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    payload = line.encode("utf-8")
+    fd = os.open(history_file(home), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        with _locked(fd):
+            size = os.fstat(fd).st_size
+            if size and _last_byte(home) != b"\n":
+                payload = b"\n" + payload  # keep a torn line apart from this record
+            written = os.write(fd, payload)
+            while written < len(payload):  # pragma: no cover - partial writes are rare
+                written += os.write(fd, payload[written:])
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _last_byte(home: Path) -> bytes:
+    with open(history_file(home), "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+@dataclass(frozen=True)
+class HistoryLog:
+    """What was read from the history: the good records (oldest first) and warnings."""
+
+    records: list[HistoryRecord]
+    warnings: list[str]
+
+
+def read_history(home: Path) -> HistoryLog:
+    """Read every record; a damaged line is skipped with a warning, never rewritten."""
+    path = history_file(home)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return HistoryLog([], [])
+    except OSError as exc:
+        return HistoryLog([], [f"{path}: cannot read the history: {exc.strerror or exc}"])
+    records: list[HistoryRecord] = []
+    warnings: list[str] = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            records.append(HistoryRecord.from_dict(data))
+        except (ValueError, KeyError, TypeError):
+            warnings.append(f"{path}:{number}: damaged record skipped")
+    return HistoryLog(records, warnings)

@@ -1,0 +1,137 @@
+"""The terminal side of a session: show a question, read the answer, show the grade, ask the rating."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+
+from llmquiz import render
+from llmquiz.history import utc_now
+from llmquiz.session import Assessment, GradingService, TimeUp
+
+if TYPE_CHECKING:
+    from llmquiz.bank import Question
+    from llmquiz.grading import GradeResult
+
+RATING_PROMPT = "How well did you know this? 1-5, Enter skips ('r' = I was right, 'w' = I was wrong): "
+OPEN_RATING_PROMPT = "Compare with the reference. How well did you know this? 1-5, Enter skips: "
+MAX_PROMPT_TRIES = 3
+
+
+def parse_assessment(text: str, allow_override: bool = True) -> Assessment | None:
+    """'4', 'r', 'w', '2 r', '' -> an Assessment; None when the text makes no sense."""
+    rating: int | None = None
+    override: str | None = None
+    for token in text.lower().replace(",", " ").split():
+        if token in {"1", "2", "3", "4", "5"} and rating is None:
+            rating = int(token)
+        elif allow_override and token in {"r", "right"} and override is None:
+            override = "correct"
+        elif allow_override and token in {"w", "wrong"} and override is None:
+            override = "incorrect"
+        else:
+            return None
+    return Assessment(self_rating=rating, override=override)
+
+
+class TerminalUI:
+    """A SessionUI that talks to a person in the terminal."""
+
+    def __init__(
+        self,
+        console: Console,
+        err_console: Console,
+        *,
+        deadline: datetime | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.console = console
+        self.err = err_console
+        self.deadline = deadline
+        self.clock = clock
+        self._input_ended = False
+
+    def _read(self, prompt: str) -> str:
+        self.console.file.flush()
+        return input(prompt)
+
+    def _remaining(self) -> str:
+        if self.deadline is None:
+            return ""
+        seconds = max(0, int((self.deadline - self.clock()).total_seconds()))
+        return f" · {seconds // 60:d}:{seconds % 60:02d} left"
+
+    def ask(self, question: Question, position: int, total: int | None) -> str | None:
+        if self._input_ended:
+            return None
+        self.console.print()
+        self.console.print(render.question_panel(question, position, total, self.console, self._remaining()))
+        try:
+            with self._alarm():
+                return self._read("> ").strip()
+        except EOFError:
+            self._input_ended = True
+            return None
+
+    @contextmanager
+    def _alarm(self) -> Iterator[None]:
+        """Interrupt the answer prompt when the exam's time runs out (POSIX main thread only)."""
+        usable = self.deadline is not None and hasattr(signal, "setitimer")
+        if usable:
+            seconds = (self.deadline - self.clock()).total_seconds()  # type: ignore[operator]
+            if seconds <= 0:
+                raise TimeUp
+
+            def ring(signum: int, frame: object) -> None:
+                raise TimeUp
+
+            try:
+                previous = signal.signal(signal.SIGALRM, ring)
+            except ValueError:  # not the main thread
+                usable = False
+            else:
+                signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            if usable:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+
+    def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult:
+        if service.ready:
+            return service.grade(question, answer)
+        with self.err.status("Loading the grading model…"):
+            return service.grade(question, answer)
+
+    def feedback(self, question: Question, result: GradeResult | None) -> None:
+        self.console.print(render.feedback(question, result, self.console))
+
+    def assess(self, question: Question, result: GradeResult | None) -> Assessment:
+        prompt = RATING_PROMPT if result is not None else OPEN_RATING_PROMPT
+        for _ in range(MAX_PROMPT_TRIES):
+            try:
+                text = self._read(prompt)
+            except EOFError:
+                self._input_ended = True
+                return Assessment()
+            assessment = parse_assessment(text, allow_override=result is not None)
+            if assessment is not None:
+                return assessment
+            self.err.print("Type a number from 1 to 5, 'r', 'w', or just Enter.")
+        return Assessment()
+
+
+class SilentUI(TerminalUI):
+    """Interactive exam: asks and grades, but gives no feedback until the end."""
+
+    def feedback(self, question: Question, result: GradeResult | None) -> None:
+        return None
+
+    def assess(self, question: Question, result: GradeResult | None) -> Assessment:
+        return Assessment()

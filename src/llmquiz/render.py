@@ -1,0 +1,265 @@
+"""Rich renderings of core results; plain text when NO_COLOR is set or stdout is not a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from llmquiz.bank import Question, Topic
+    from llmquiz.exam import ExamReport
+    from llmquiz.grading import GradeResult
+    from llmquiz.grading.calibrate import CalibrationResult
+    from llmquiz.history import HistoryRecord
+    from llmquiz.importer import ImportResult
+    from llmquiz.session import SessionSummary
+
+VERDICT_STYLES = {
+    "correct": "bold green",
+    "partial": "bold yellow",
+    "incorrect": "bold red",
+    "unanswered": "dim",
+    "unrated": "dim",
+}
+
+
+def make_console(stderr: bool = False) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    plain = not stream.isatty() or "NO_COLOR" in os.environ
+    return Console(
+        file=stream,
+        no_color=plain,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+        width=100 if plain else None,
+    )
+
+
+def _box(console: Console) -> box.Box:
+    return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
+
+
+def verdict_text(verdict: str) -> Text:
+    return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
+
+
+def score_bar(score: int, console: Console, width: int = 20) -> Text:
+    filled = round(score / 100 * width)
+    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
+    full, empty = ("█", "░") if fancy else ("#", ".")
+    colour = "green" if score >= 70 else "yellow" if score >= 40 else "red"
+    return Text.assemble((full * filled, colour), (empty * (width - filled), "dim"), f" {score:3d}/100")
+
+
+def question_panel(
+    question: Question, position: int, total: int | None, console: Console, extra: str = ""
+) -> Panel:
+    counter = f"{position}/{total}" if total else f"{position}"
+    title = f"Question {counter} · {question.topic} · {question.difficulty}{extra}"
+    body: list[RenderableType] = [Text(question.question, style="bold")]
+    if question.kind == "choice":
+        body.extend(Text(f"  {i + 1}. {choice}") for i, choice in enumerate(question.choices))
+        body.append(Text("Answer with the number of your choice.", style="dim"))
+    elif question.kind == "open":
+        body.append(Text("Open question: no single right answer; you rate yourself.", style="dim"))
+    return Panel(Group(*body), title=escape(title), title_align="left", box=_box(console))
+
+
+def feedback(question: Question, result: GradeResult | None, console: Console) -> RenderableType:
+    parts: list[RenderableType] = []
+    if result is not None:
+        parts.append(Text.assemble(score_bar(result.score, console), "  ", verdict_text(result.verdict)))
+        if result.missed:
+            parts.append(Text("What you missed:", style="bold"))
+            parts.extend(Text(f"  - {point}") for point in result.missed)
+        elif question.key_points:
+            parts.append(Text("You covered every key point.", style="green"))
+    elif question.key_points:
+        parts.append(Text("A complete answer covers:", style="bold"))
+        parts.extend(Text(f"  - {point}") for point in question.key_points)
+    parts.append(Text("Reference answer:", style="bold"))
+    parts.append(Text(question.answer))
+    return Panel(Group(*parts), title="Feedback", title_align="left", box=_box(console))
+
+
+def session_summary(summary: SessionSummary, console: Console) -> RenderableType:
+    table = Table(title=f"Session summary ({summary.mode})", box=_box(console))
+    table.add_column("question")
+    table.add_column("topic")
+    table.add_column("score", justify="right")
+    table.add_column("verdict")
+    table.add_column("you", justify="right")
+    for outcome in summary.outcomes:
+        record = outcome.record
+        you = str(record.self_rating) if record.self_rating else ""
+        if record.override:
+            you += f" (disputed: {record.override})"
+        table.add_row(record.question_id, record.topic, str(record.score), verdict_text(record.verdict), you)
+    mean = summary.mean_score
+    caption = f"{len(summary.outcomes)} answered"
+    if mean is not None:
+        caption += f", mean score {mean:.0f}"
+    table.caption = caption
+    return table
+
+
+def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
+    table = Table(box=_box(console))
+    for column, justify in (
+        ("topic", "left"),
+        ("title", "left"),
+        ("questions", "right"),
+        ("answered", "right"),
+        ("mastery", "right"),
+        ("due", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(
+            row["topic"],
+            row["title"],
+            str(row["questions"]),
+            str(row["answered"]),
+            f"{row['mastery']:.0f}%",
+            str(row["due"]),
+        )
+    return table
+
+
+def questions_table(questions: Iterable[Question], console: Console) -> Table:
+    table = Table(box=_box(console))
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("level")
+    table.add_column("question")
+    for q in questions:
+        table.add_row(q.id, q.kind, q.difficulty, q.question)
+    return table
+
+
+def question_detail(question: Question, topic: Topic, console: Console) -> RenderableType:
+    parts: list[RenderableType] = [Text(question.question, style="bold"), Text("")]
+    if question.kind == "choice":
+        for i, choice in enumerate(question.choices):
+            mark = "*" if i == question.correct else " "
+            parts.append(Text(f" {mark} {i + 1}. {choice}"))
+        parts.append(Text(""))
+    if question.kind == "short":
+        parts.append(Text("Accepted answers: " + ", ".join(question.accept)))
+    parts += [Text("Reference answer:", style="bold"), Text(question.answer)]
+    if question.key_points:
+        parts.append(Text("Key points:", style="bold"))
+        parts.extend(Text(f"  - {point}") for point in question.key_points)
+    if question.keywords:
+        parts.append(Text("Keywords: " + ", ".join(question.keywords)))
+    if question.tags:
+        parts.append(Text("Tags: " + ", ".join(question.tags), style="dim"))
+    sources = ", ".join(question.sources) or "none"
+    parts.append(Text(f"Sources: {sources}", style="dim"))
+    parts.append(Text(f"Defined at {question.file}:{question.line}", style="dim"))
+    title = f"{question.id} · {topic.title} · {question.kind} · {question.difficulty}"
+    return Panel(Group(*parts), title=escape(title), title_align="left", box=_box(console))
+
+
+def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
+    table = Table(box=_box(console))
+    for column in ("when (UTC)", "mode", "question", "score", "verdict", "self", "answer"):
+        table.add_column(column, justify="right" if column in ("score", "self") else "left")
+    for r in records:
+        answer = r.answer if len(r.answer) <= 60 else r.answer[:57] + "..."
+        table.add_row(
+            r.ts.replace("T", " ").rstrip("Z"),
+            r.mode,
+            r.question_id,
+            str(r.score),
+            verdict_text(r.verdict),
+            str(r.self_rating or ""),
+            answer,
+        )
+    return table
+
+
+def exam_report(report: ExamReport, console: Console) -> RenderableType:
+    table = Table(title="Exam report", box=_box(console))
+    table.add_column("question", no_wrap=True)
+    table.add_column("topic")
+    table.add_column("score", justify="right")
+    table.add_column("verdict")
+    table.add_column("missed")
+    for item in report.items:
+        table.add_row(
+            item.question.id,
+            item.question.topic,
+            str(item.score),
+            verdict_text(item.verdict),
+            "; ".join(item.missed),
+        )
+    outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
+    line = Text.assemble(
+        outcome,
+        f": score {report.score:g} (pass mark {report.pass_mark:g}), "
+        f"{len(report.items) - report.unanswered}/{len(report.items)} answered",
+    )
+    if report.timed_out:
+        line.append(" — time ran out; unanswered questions count 0")
+    return Group(table, line)
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr; yields the `progress(done, total)` callback the core calls."""
+    console = make_console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+        transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def calibration_text(result: CalibrationResult) -> str:
+    return "\n".join(
+        [
+            f"answers graded        {result.n}",
+            f"Pearson               {result.pearson:.3f}",
+            f"Spearman              {result.spearman:.3f}",
+            f"ROC AUC (gold >= 60%) {result.auc:.3f}",
+            f"suggested pass mark   {result.suggested_pass_mark}",
+            f"answers per second    {result.answers_per_second:.0f}",
+        ]
+    )
+
+
+def import_table(result: ImportResult, console: Console) -> Table:
+    table = Table(
+        title=f"{result.source_file}: {len(result.items)} questions ({result.format}) -> topic {result.topic}",
+        box=_box(console),
+    )
+    table.add_column("line", justify="right")
+    table.add_column("id", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("key points", justify="right")
+    table.add_column("question")
+    for item in result.items:
+        table.add_row(str(item.line), item.id, item.kind, str(len(item.key_points)), item.question)
+    return table

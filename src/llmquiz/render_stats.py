@@ -1,0 +1,84 @@
+"""The `stats` screen: mastery per topic, a trend chart, weakest questions, streak, confidence."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+
+from llmquiz.render import _box, make_console, score_bar
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from llmquiz.stats import Stats
+
+SPARKS = "▁▂▃▄▅▆▇█"
+TREND_DAYS = 30
+
+
+def trend_chart(stats: Stats, console: Console) -> Text:
+    """One bar per day (last 30 days with answers): height is the mean score."""
+    points = list(stats.trend)[-TREND_DAYS:]
+    if not points:
+        return Text("No answers yet.", style="dim")
+    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
+    chars = SPARKS if fancy else "_.-=+*#@"
+    bars = "".join(chars[min(len(chars) - 1, int(p.mean_score / 100 * len(chars)))] for p in points)
+    return Text.assemble(
+        ("Score trend ", "bold"),
+        f"{points[0].date} ",
+        (bars, "cyan"),
+        f" {points[-1].date}  (last day: {points[-1].mean_score:.0f}, {points[-1].answered} answers)",
+    )
+
+
+def topics_mastery(stats: Stats, console: Console) -> Table:
+    table = Table(title="Mastery per topic", box=_box(console))
+    table.add_column("topic")
+    table.add_column("answered", justify="right")
+    table.add_column("mean", justify="right")
+    table.add_column("mastery")
+    table.add_column("due", justify="right")
+    table.add_column("disputed", justify="right")
+    for t in stats.topics:
+        table.add_row(
+            t.topic,
+            f"{t.answered}/{t.questions}",
+            f"{t.mean_score:.0f}" if t.answered else "-",
+            score_bar(round(t.mastery), console, width=12),
+            str(t.due),
+            f"{t.override_rate:.0%}" if t.answered else "-",
+        )
+    return table
+
+
+def weakest_table(stats: Stats, console: Console) -> Table:
+    table = Table(title="Weakest questions", box=_box(console))
+    table.add_column("question")
+    table.add_column("mean score", justify="right")
+    for weak in stats.weakest:
+        table.add_row(weak.id, f"{weak.mean_score:.0f}")
+    return table
+
+
+def render_stats(stats: Stats) -> None:
+    console = make_console()
+    console.print(topics_mastery(stats, console))
+    console.print(trend_chart(stats, console))
+    if stats.weakest:
+        console.print(weakest_table(stats, console))
+    console.print(f"Day streak: {stats.streak_days}")
+    console.print(confidence_line(stats))
+
+
+def confidence_line(stats: Stats) -> str:
+    c = stats.confidence
+    if not c.rated:
+        return "Self-ratings: none yet (rate yourself 1-5 after each answer)."
+    return (
+        f"Self-ratings: {c.rated} answers; you rated yourself {c.mean_self:.0f} on average vs. "
+        f"{c.mean_auto:.0f} from the grader; over-confident {c.over_confident}, "
+        f"under-confident {c.under_confident}."
+    )

@@ -1,0 +1,276 @@
+"""The ask / grade / rate loop of quiz, drill, review and interactive exam; UI-agnostic."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from llmquiz.bank import DIFFICULTIES, Bank, Question
+from llmquiz.errors import BadInputError, GraderUnavailableError
+from llmquiz.history import (
+    HistoryRecord,
+    append_record,
+    format_ts,
+    new_session_id,
+    utc_now,
+)
+
+if TYPE_CHECKING:
+    from llmquiz.grading import GradeResult, Grader
+
+UNRATED = "unrated"
+
+
+def self_rating_score(rating: int) -> int:
+    """A 1-5 self-rating on the 0-100 scale: 1 -> 0, 3 -> 50, 5 -> 100."""
+    return (rating - 1) * 25
+
+
+def pick_questions(
+    bank: Bank,
+    topics: Sequence[str],
+    count: int | None,
+    difficulty: str | None,
+    rng: random.Random,
+    *,
+    include_open: bool = True,
+) -> list[Question]:
+    """A random selection of `count` questions from the given topics (all when none)."""
+    if difficulty is not None and difficulty not in DIFFICULTIES:
+        raise BadInputError(f"--difficulty must be one of {', '.join(DIFFICULTIES)}")
+    if count is not None and count < 1:
+        raise BadInputError("--count must be at least 1")
+    pool = [
+        q
+        for q in bank.select(topics)
+        if (difficulty is None or q.difficulty == difficulty) and (include_open or q.auto_graded)
+    ]
+    if not pool:
+        raise BadInputError("no questions match the given topic and difficulty")
+    return rng.sample(pool, min(count or len(pool), len(pool)))
+
+
+class QuestionSource(Protocol):
+    def next(self) -> Question | None: ...
+
+    def report(self, question: Question, score: int) -> None: ...
+
+
+class ListSource:
+    """Ask a fixed list of questions in order."""
+
+    def __init__(self, questions: Sequence[Question]) -> None:
+        self._pending = list(questions)
+        self.total = len(self._pending)
+
+    def next(self) -> Question | None:
+        return self._pending.pop(0) if self._pending else None
+
+    def report(self, question: Question, score: int) -> None:
+        return None
+
+
+class GradingService:
+    """Loads the grader in the background while the learner reads the first question."""
+
+    def __init__(
+        self,
+        grader: Grader,
+        questions: Sequence[Question],
+        *,
+        fallback: Callable[[], Grader] | None = None,
+    ) -> None:
+        self.grader = grader
+        self.warnings: list[str] = []
+        self._questions = list(questions)
+        self._fallback = fallback
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
+
+    def start(self) -> GradingService:
+        self._thread.start()
+        return self
+
+    def _load(self) -> None:
+        try:
+            self.grader.load()
+            self.grader.prepare([q for q in self._questions if q.auto_graded])
+        except BaseException as exc:  # handed to the main thread in grade()
+            self._error = exc
+
+    @property
+    def ready(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Block until the model is loaded; fall back to lexical grading if torch is missing."""
+        self._thread.join()
+        if self._error is None:
+            return
+        error, self._error = self._error, None
+        if isinstance(error, GraderUnavailableError) and self._fallback is not None:
+            self.warnings.append(f"{error}; grading with the lexical grader instead")
+            self.grader = self._fallback()
+            return
+        raise error
+
+    def grade(self, question: Question, answer: str) -> GradeResult:
+        self.wait()
+        return self.grader.grade(question, answer)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the learner says after seeing the grade: a 1-5 rating and/or a dispute."""
+
+    self_rating: int | None = None
+    override: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    answer: str
+    result: GradeResult | None
+    record: HistoryRecord
+
+
+class SessionUI(Protocol):
+    """What the loop needs from a user interface (terminal, tests)."""
+
+    def ask(self, question: Question, position: int, total: int | None) -> str | None: ...
+
+    def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult: ...
+
+    def feedback(self, question: Question, result: GradeResult | None) -> None: ...
+
+    def assess(self, question: Question, result: GradeResult | None) -> Assessment: ...
+
+
+@dataclass
+class SessionPlan:
+    mode: str
+    source: QuestionSource
+    total: int | None
+    feedback: bool = True
+    deadline: datetime | None = None
+
+
+@dataclass
+class SessionSummary:
+    session: str
+    mode: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+    timed_out: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def mean_score(self) -> float | None:
+        scores = [o.record.score for o in self.outcomes if o.record.verdict != UNRATED]
+        return sum(scores) / len(scores) if scores else None
+
+
+class TimeUp(Exception):
+    """The exam's time limit ran out while the learner was answering."""
+
+
+class Session:
+    """Runs one plan: asks, grades, records each answer in the history as soon as it is final."""
+
+    def __init__(
+        self,
+        plan: SessionPlan,
+        ui: SessionUI,
+        service: GradingService,
+        home: Path,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.plan = plan
+        self.ui = ui
+        self.service = service
+        self.home = home
+        self.clock = clock
+        self.summary = SessionSummary(session=new_session_id(), mode=plan.mode)
+
+    def run(self) -> SessionSummary:
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+        except TimeUp:
+            self.summary.timed_out = True
+        self.summary.warnings.extend(self.service.warnings)
+        return self.summary
+
+    def _loop(self) -> None:
+        position = 0
+        while (question := self.plan.source.next()) is not None:
+            if self.plan.deadline is not None and self.clock() >= self.plan.deadline:
+                raise TimeUp
+            position += 1
+            started = self.clock()
+            answer = self.ui.ask(question, position, self.plan.total)
+            if answer is None:  # end of input (Ctrl-D): stop asking, keep what was answered
+                return
+            if self.plan.deadline is not None and self.clock() > self.plan.deadline:
+                raise TimeUp  # an answer typed after the bell does not count
+            elapsed = (self.clock() - started).total_seconds()
+            outcome = self._answer(question, answer, elapsed)
+            self.plan.source.report(question, outcome.record.score)
+
+    def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
+        result = self.ui.grade(self.service, question, answer) if question.auto_graded else None
+        assessment = Assessment()
+        if self.plan.feedback:
+            self.ui.feedback(question, result)
+            try:
+                assessment = self.ui.assess(question, result)
+            except (KeyboardInterrupt, EOFError):
+                self._record(question, answer, result, Assessment(), elapsed)
+                raise KeyboardInterrupt from None
+        return self._record(question, answer, result, assessment, elapsed)
+
+    def _record(
+        self,
+        question: Question,
+        answer: str,
+        result: GradeResult | None,
+        assessment: Assessment,
+        elapsed: float,
+    ) -> Outcome:
+        if result is not None:
+            score, verdict, missed = result.score, result.verdict, result.missed
+            grader = self.service.grader.name
+        elif assessment.self_rating is not None:
+            from llmquiz.grading import verdict_for
+
+            score = self_rating_score(assessment.self_rating)
+            verdict, missed, grader = verdict_for(score), question.key_points, "self"
+        else:
+            score, verdict, missed, grader = 0, UNRATED, question.key_points, "self"
+        record = HistoryRecord(
+            ts=format_ts(self.clock()),
+            session=self.summary.session,
+            mode=self.plan.mode,
+            question_id=question.id,
+            topic=question.topic,
+            answer=answer,
+            score=score,
+            verdict=verdict,
+            self_rating=assessment.self_rating,
+            missed=tuple(missed),
+            grader=grader,
+            override=assessment.override,
+            kind=question.kind,
+            elapsed_s=round(elapsed, 1),
+        )
+        append_record(self.home, record)
+        outcome = Outcome(question, answer, result, record)
+        self.summary.outcomes.append(outcome)
+        return outcome

@@ -1,0 +1,60 @@
+"""The resolved global options of one llmquiz run, and the objects they open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmquiz.bank import Bank, load_bank
+from llmquiz.errors import BadInputError
+from llmquiz.paths import data_home, shipped_bank_dir
+
+if TYPE_CHECKING:
+    from llmquiz.grading import Grader
+
+GRADER_KINDS = ("semantic", "lexical")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class Settings:
+    bank_paths: tuple[Path, ...] = ()
+    home_override: Path | None = None
+    grader_kind: str = "semantic"
+    model: str | None = None
+    device: str = "auto"
+    debug: bool = False
+    _bank: Bank | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.grader_kind not in GRADER_KINDS:
+            raise BadInputError(f"--grader must be one of {', '.join(GRADER_KINDS)}")
+        if self.device not in DEVICES:
+            raise BadInputError(f"--device must be one of {', '.join(DEVICES)}")
+
+    @property
+    def home(self) -> Path:
+        return data_home(self.home_override)
+
+    @property
+    def banks(self) -> tuple[Path, ...]:
+        return self.bank_paths or (shipped_bank_dir(),)
+
+    def bank(self) -> Bank:
+        if self._bank is None:
+            self._bank = load_bank(self.banks)
+        return self._bank
+
+    def grader(self, kind: str | None = None) -> Grader:
+        """A grader as the options ask; nothing heavy is imported until its load()."""
+        from llmquiz.grading import make_grader
+
+        bank = self.bank()
+        return make_grader(
+            kind or self.grader_kind,
+            model=self.model,
+            device=self.device,
+            home=self.home,
+            neighbours=bank.questions,
+        )
