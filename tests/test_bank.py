@@ -72,36 +72,122 @@ def test_shipped_bank_validates() -> None:
 
 # Each case: bank text, the line the first problem must name, and words of its message.
 BAD_BANKS = [
-    pytest.param(GOOD.replace("    difficulty: easy\n", "    level: easy\n"), 10, "unknown key 'level'", id="unknown-question-key"),
+    pytest.param(
+        GOOD.replace("    difficulty: easy\n", "    level: easy\n"),
+        10,
+        "unknown key 'level'",
+        id="unknown-question-key",
+    ),
     pytest.param(GOOD + "extra: 1\n", 24, "unknown key 'extra'", id="unknown-top-key"),
-    pytest.param(GOOD.replace("id: demo-short", "id: demo-one"), 13, "duplicate id 'demo-one'", id="duplicate-id"),
-    pytest.param(GOOD.replace("answer: One is the first counting number. It comes after zero.", 'answer: ""'), 6, "answer is missing or empty", id="empty-answer"),
-    pytest.param(GOOD.replace("    question: What is one?\n", ""), 4, "question is missing or empty", id="missing-question"),
-    pytest.param(GOOD.replace('    accept: ["4-bit NormalFloat", NF4]\n', ""), 13, "short needs a non-empty accept", id="short-without-accept"),
-    pytest.param(GOOD.replace("correct: 1", "correct: 3"), 23, "correct must be the 0-based index", id="choice-correct-out-of-range"),
-    pytest.param(GOOD.replace("correct: 1", "correct: HNSW"), 23, "correct must be the 0-based index", id="choice-correct-not-int"),
-    pytest.param(GOOD.replace("    correct: 1\n", ""), 18, "correct must be the 0-based index", id="choice-without-correct"),
-    pytest.param(GOOD.replace("choices: [BM25, HNSW, ROUGE]", "choices: [HNSW]"), 18, "at least 2 choices", id="choice-one-choice"),
-    pytest.param(GOOD.replace("difficulty: easy", "difficulty: brutal"), 10, "difficulty must be", id="bad-difficulty"),
+    pytest.param(
+        GOOD.replace("id: demo-short", "id: demo-one"), 13, "duplicate id 'demo-one'", id="duplicate-id"
+    ),
+    pytest.param(
+        GOOD.replace("answer: One is the first counting number. It comes after zero.", 'answer: ""'),
+        6,
+        "answer is missing or empty",
+        id="empty-answer",
+    ),
+    pytest.param(
+        GOOD.replace("    question: What is one?\n", ""),
+        4,
+        "question is missing or empty",
+        id="missing-question",
+    ),
+    pytest.param(
+        GOOD.replace('    accept: ["4-bit NormalFloat", NF4]\n', ""),
+        13,
+        "short needs a non-empty accept",
+        id="short-without-accept",
+    ),
+    pytest.param(
+        GOOD.replace("correct: 1", "correct: 3"),
+        23,
+        "correct must be the 0-based index",
+        id="choice-correct-out-of-range",
+    ),
+    pytest.param(
+        GOOD.replace("correct: 1", "correct: HNSW"),
+        23,
+        "correct must be the 0-based index",
+        id="choice-correct-not-int",
+    ),
+    pytest.param(
+        GOOD.replace("    correct: 1\n", ""),
+        18,
+        "correct must be the 0-based index",
+        id="choice-without-correct",
+    ),
+    pytest.param(
+        GOOD.replace("choices: [BM25, HNSW, ROUGE]", "choices: [HNSW]"),
+        18,
+        "at least 2 choices",
+        id="choice-one-choice",
+    ),
+    pytest.param(
+        GOOD.replace("difficulty: easy", "difficulty: brutal"), 10, "difficulty must be", id="bad-difficulty"
+    ),
     pytest.param(GOOD.replace("kind: short", "kind: essay"), 14, "kind must be one of", id="bad-kind"),
-    pytest.param(GOOD.replace("topic: demo", "topic: Demo Topic"), 1, "topic must be a lowercase slug", id="bad-topic-slug"),
+    pytest.param(
+        GOOD.replace("topic: demo", "topic: Demo Topic"),
+        1,
+        "topic must be a lowercase slug",
+        id="bad-topic-slug",
+    ),
     pytest.param(GOOD.replace("id: demo-one", "id: demo one!"), 4, "question id must be a slug", id="bad-id"),
-    pytest.param(GOOD.replace("tags: [numbers]", "tags: {a: 1}"), 11, "tags must be a list of texts", id="tags-wrong-type"),
-    pytest.param(GOOD.replace("      - one comes after zero", "      - [nested]"), 7, "key_points must be a list of texts", id="key-points-wrong-type"),
-    pytest.param(GOOD.replace("    difficulty: easy\n", "    difficulty: easy\n    difficulty: hard\n"), 11, "duplicate key 'difficulty'", id="duplicate-key"),
+    pytest.param(
+        GOOD.replace("tags: [numbers]", "tags: {a: 1}"),
+        11,
+        "tags must be a list of texts",
+        id="tags-wrong-type",
+    ),
+    pytest.param(
+        GOOD.replace("      - one comes after zero", "      - [nested]"),
+        7,
+        "key_points must be a list of texts",
+        id="key-points-wrong-type",
+    ),
+    pytest.param(
+        GOOD.replace("    difficulty: easy\n", "    difficulty: easy\n    difficulty: hard\n"),
+        11,
+        "duplicate key 'difficulty'",
+        id="duplicate-key",
+    ),
     pytest.param(GOOD.replace("  - id: demo-one", "\t- id: demo-one"), 4, "invalid YAML", id="tab-indent"),
-    pytest.param(GOOD.replace("    question: What is one?", "      question: What is one?"), 5, "invalid YAML", id="bad-indentation"),
+    pytest.param(
+        GOOD.replace("    question: What is one?", "      question: What is one?"),
+        5,
+        "invalid YAML",
+        id="bad-indentation",
+    ),
     pytest.param("topic: x\ntitle: y\nquestions: [\n", 4, "invalid YAML", id="unclosed-flow"),
     pytest.param("!!python/object:os.system\nfoo: bar\n", 1, "invalid YAML", id="python-tag"),
-    pytest.param("topic: demo\ntitle: t\nquestions: !!python/object/apply:os.system [echo hi]\n", 3, "invalid YAML", id="python-apply-tag"),
+    pytest.param(
+        "topic: demo\ntitle: t\nquestions: !!python/object/apply:os.system [echo hi]\n",
+        3,
+        "invalid YAML",
+        id="python-apply-tag",
+    ),
     pytest.param("", 1, "must be a mapping", id="empty-file"),
     pytest.param("- just\n- a list\n", 1, "must be a mapping", id="top-level-list"),
     pytest.param("topic: demo\ntitle: t\nquestions: []\n", 3, "non-empty list", id="no-questions"),
-    pytest.param("topic: demo\ntitle: t\nquestions:\n  - just a string\n", 4, "must be a mapping", id="question-not-mapping"),
+    pytest.param(
+        "topic: demo\ntitle: t\nquestions:\n  - just a string\n",
+        4,
+        "must be a mapping",
+        id="question-not-mapping",
+    ),
     pytest.param("topic: demo\ntitle: t\nquestions: 5\n", 3, "non-empty list", id="questions-not-list"),
     pytest.param(GOOD.replace("title: Demo topic", "title: ''"), 2, "title must be", id="empty-title"),
-    pytest.param(GOOD.replace("    correct: 1\n", "    correct: 1\n").replace("kind: short", "kind: short\n    correct: 0"), 15, "correct is only for kind choice", id="correct-on-short"),
-]  # fmt: skip
+    pytest.param(
+        GOOD.replace("    correct: 1\n", "    correct: 1\n").replace(
+            "kind: short", "kind: short\n    correct: 0"
+        ),
+        15,
+        "correct is only for kind choice",
+        id="correct-on-short",
+    ),
+]
 
 
 @pytest.mark.parametrize(("text", "line", "message"), BAD_BANKS)
@@ -122,7 +208,12 @@ def test_bad_bank_reports_file_and_line(tmp_path: Path, text: str, line: int, me
 BAD_FILES = [
     pytest.param(b"\x00\x01\x02binary\x00", 1, "binary data", id="binary"),
     pytest.param("topic: démo\n".encode("latin-1"), 1, "not valid UTF-8", id="latin-1"),
-    pytest.param(b"topic: demo\ntitle: ok\nquestions:\n  - id: \xff\xfe\n", 4, "not valid UTF-8", id="bad-utf8-line-4"),
+    pytest.param(
+        b"topic: demo\ntitle: ok\nquestions:\n  - id: \xff\xfe\n",
+        4,
+        "not valid UTF-8",
+        id="bad-utf8-line-4",
+    ),
 ]
 
 
@@ -164,7 +255,7 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
 
 
 def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(BankError, match="no .yaml bank files"):
+    with pytest.raises(BankError, match=r"no \.yaml bank files"):
         load_bank([tmp_path])
     with pytest.raises(BankError, match="no such file"):
         load_bank([tmp_path / "nope.yaml"])

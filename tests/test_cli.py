@@ -16,7 +16,7 @@ runner = CliRunner()
 LEXICAL = ["--grader", "lexical"]
 
 
-def invoke(*args: str, input: str | None = None):  # noqa: A002 - CliRunner's own name
+def invoke(*args: str, input: str | None = None):
     return runner.invoke(app, list(args), input=input)
 
 
@@ -29,8 +29,21 @@ def test_version() -> None:
 def test_help_lists_every_command() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("quiz", "drill", "review", "exam", "grade", "topics", "list", "show", "stats",
-                    "history", "bank", "import", "calibrate"):  # fmt: skip
+    for command in (
+        "quiz",
+        "drill",
+        "review",
+        "exam",
+        "grade",
+        "topics",
+        "list",
+        "show",
+        "stats",
+        "history",
+        "bank",
+        "import",
+        "calibrate",
+    ):
         assert command in result.stdout
 
 
@@ -52,10 +65,14 @@ def test_list_json_shape_and_topic_filter() -> None:
         pytest.param(["grade", "nope-1", "x"], "Error: unknown question id: 'nope-1'", id="grade-unknown-id"),
         pytest.param(["quiz", "--topic", "nope"], "Error: unknown topic: 'nope'", id="quiz-unknown-topic"),
         pytest.param(["exam", "--topic", "nope"], "Error: unknown topic: 'nope'", id="exam-unknown-topic"),
-        pytest.param(["--bank", "/does/not/exist.yaml", "list"], "Error: /does/not/exist.yaml:0: no such file", id="missing-bank"),
+        pytest.param(
+            ["--bank", "/does/not/exist.yaml", "list"],
+            "Error: /does/not/exist.yaml:0: no such file",
+            id="missing-bank",
+        ),
         pytest.param(["stats", "--topic", "nope"], "Error: unknown topic: 'nope'", id="stats-unknown-topic"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = invoke(*LEXICAL, *args)
     assert result.exit_code == 2
@@ -107,8 +124,19 @@ def test_history_json_newest_first(llmquiz_home: Path) -> None:
         assert invoke(*LEXICAL, "grade", qid, "retrieval of documents").exit_code == 0
     records = json.loads(invoke("history", "--json", "--limit", "2").stdout)
     assert [r["question_id"] for r in records] == ids[::-1][:2]
-    assert {"ts", "session", "mode", "question_id", "topic", "answer", "score", "verdict",
-            "self_rating", "missed", "grader"} <= set(records[0])  # fmt: skip
+    assert {
+        "ts",
+        "session",
+        "mode",
+        "question_id",
+        "topic",
+        "answer",
+        "score",
+        "verdict",
+        "self_rating",
+        "missed",
+        "grader",
+    } <= set(records[0])
 
 
 def test_history_warns_about_damaged_lines(llmquiz_home: Path) -> None:
@@ -130,13 +158,24 @@ def test_grade_json_lexical() -> None:
 
 
 def free_questions(topic: str) -> list[str]:
-    return [q["id"] for q in json.loads(invoke("list", "--topic", topic, "--json").stdout) if q["kind"] == "free"]
+    return [
+        q["id"] for q in json.loads(invoke("list", "--topic", topic, "--json").stdout) if q["kind"] == "free"
+    ]
 
 
 def test_quiz_records_answers_ratings_and_overrides(llmquiz_home: Path) -> None:
     # two questions: answer, rate 4; answer, dispute ("r") and rate 2
-    result = invoke(*LEXICAL, "quiz", "--topic", "agents", "--count", "2", "--seed", "3",
-                    input="an agent uses tools in a loop\n4\nplanning and memory\nr 2\n")  # fmt: skip
+    result = invoke(
+        *LEXICAL,
+        "quiz",
+        "--topic",
+        "agents",
+        "--count",
+        "2",
+        "--seed",
+        "3",
+        input="an agent uses tools in a loop\n4\nplanning and memory\nr 2\n",
+    )
     assert result.exit_code == 0, result.stderr
     assert "Session summary" in result.stdout
     assert "Reference answer" in result.stdout
@@ -161,8 +200,7 @@ def test_quiz_end_of_input_keeps_what_was_answered(llmquiz_home: Path) -> None:
 
 
 def test_bad_rating_is_asked_again(llmquiz_home: Path) -> None:
-    result = invoke(*LEXICAL, "quiz", "--topic", "rag", "--count", "1", "--seed", "1",
-                    input="answer\n9\n3\n")  # fmt: skip
+    result = invoke(*LEXICAL, "quiz", "--topic", "rag", "--count", "1", "--seed", "1", input="answer\n9\n3\n")
     assert result.exit_code == 0
     assert "Type a number from 1 to 5" in result.stderr
     assert read_history(llmquiz_home).records[0].self_rating == 3
@@ -196,8 +234,16 @@ def test_review_nothing_due_then_due(llmquiz_home: Path) -> None:
     qid = free_questions("rag")[0]
     append_record(
         llmquiz_home,
-        HistoryRecord(ts="2026-01-01T09:00:00Z", session="old", mode="quiz", question_id=qid,
-                      topic="rag", answer="x", score=10, verdict="incorrect"),  # fmt: skip
+        HistoryRecord(
+            ts="2026-01-01T09:00:00Z",
+            session="old",
+            mode="quiz",
+            question_id=qid,
+            topic="rag",
+            answer="x",
+            score=10,
+            verdict="incorrect",
+        ),
     )
     result = invoke(*LEXICAL, "review", input="retrieval\n\n")
     assert result.exit_code == 0, result.stderr
@@ -219,13 +265,22 @@ def test_calibrate_small_csv_lexical(tmp_path: Path) -> None:
     csv_file = tmp_path / "graded.csv"
     rows = ["question,reference,answer,score"]
     for i in range(6):
-        rows.append(f"What is RAG?,Retrieval of documents given as context to the model,"
-                    f"{'retrieval of documents as context' if i % 2 else 'no idea'},{5 if i % 2 else 0}")  # fmt: skip
+        rows.append(
+            f"What is RAG?,Retrieval of documents given as context to the model,"
+            f"{'retrieval of documents as context' if i % 2 else 'no idea'},{5 if i % 2 else 0}"
+        )
     csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
     result = invoke(*LEXICAL, "calibrate", str(csv_file), "--json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) >= {"n", "pearson", "spearman", "auc", "suggested_pass_mark", "answers_per_second"}
+    assert set(data) >= {
+        "n",
+        "pearson",
+        "spearman",
+        "auc",
+        "suggested_pass_mark",
+        "answers_per_second",
+    }
     assert data["n"] == 6 and data["pearson"] > 0.9
 
 

@@ -46,8 +46,19 @@ def test_round_trip_keeps_every_field(llmquiz_home: Path) -> None:
     assert log.warnings == []
     assert log.records == [original]
     line = json.loads(history_file(llmquiz_home).read_text(encoding="utf-8"))
-    for key in ("ts", "session", "mode", "question_id", "topic", "answer", "score", "verdict",
-                "self_rating", "missed", "grader"):  # fmt: skip
+    for key in (
+        "ts",
+        "session",
+        "mode",
+        "question_id",
+        "topic",
+        "answer",
+        "score",
+        "verdict",
+        "self_rating",
+        "missed",
+        "grader",
+    ):
         assert key in line
 
 
@@ -157,7 +168,7 @@ def test_reader_never_crashes_on_any_bytes(tmp_path_factory: pytest.TempPathFact
         handle.write(data)
     append_record(home, record(2))
     log = read_history(home)
-    assert [r.question_id for r in log.records][0] == "demo-1"
+    assert log.records[0].question_id == "demo-1"
     assert log.records[-1].question_id == "demo-2"
 
 

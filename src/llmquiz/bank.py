@@ -19,9 +19,19 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TOP_KEYS = {"topic", "title", "questions"}
 QUESTION_KEYS = {
-    "id", "question", "answer", "key_points", "difficulty", "tags", "sources",
-    "kind", "accept", "choices", "correct", "keywords",
-}  # fmt: skip
+    "id",
+    "question",
+    "answer",
+    "key_points",
+    "difficulty",
+    "tags",
+    "sources",
+    "kind",
+    "accept",
+    "choices",
+    "correct",
+    "keywords",
+}
 BANK_SUFFIXES = (".yaml", ".yml")
 
 
@@ -211,9 +221,7 @@ def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _text_list(
-    raw: dict, key: str, file: str, problems: list[Problem], qid: str
-) -> tuple[str, ...]:
+def _text_list(raw: dict, key: str, file: str, problems: list[Problem], qid: str) -> tuple[str, ...]:
     value = raw.get(key, [])
     if value is None:
         return ()
@@ -237,7 +245,11 @@ def _build_question(
     qid = raw.get("id")
     if not isinstance(qid, str) or not QUESTION_ID.match(qid):
         problems.append(
-            Problem(file, line_of(raw, "id"), f"question id must be a slug like 'rag-what-is', got {qid!r}")
+            Problem(
+                file,
+                line_of(raw, "id"),
+                f"question id must be a slug like 'rag-what-is', got {qid!r}",
+            )
         )
         return None
     before = len(problems)
@@ -254,8 +266,10 @@ def _build_question(
         problems.append(
             Problem(file, line_of(raw, "difficulty"), f"{qid}: difficulty must be easy, medium or hard")
         )
-    lists = {key: _text_list(raw, key, file, problems, qid)
-             for key in ("key_points", "tags", "sources", "accept", "choices", "keywords")}  # fmt: skip
+    lists = {
+        key: _text_list(raw, key, file, problems, qid)
+        for key in ("key_points", "tags", "sources", "accept", "choices", "keywords")
+    }
     if kind == "short" and not lists["accept"]:
         problems.append(Problem(file, line, f"{qid}: kind short needs a non-empty accept list"))
     correct = raw.get("correct")
@@ -298,12 +312,17 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
     if data is None and problems:
         return None, problems
     if not isinstance(data, dict):
-        return None, [*problems, Problem(file, 1, "a bank file must be a mapping with topic, title, questions")]
+        return None, [
+            *problems,
+            Problem(file, 1, "a bank file must be a mapping with topic, title, questions"),
+        ]
     for key in sorted(set(data) - TOP_KEYS, key=str):
         problems.append(Problem(file, line_of(data, key), f"unknown key {key!r}"))
     slug = data.get("topic")
     if not isinstance(slug, str) or not SLUG.match(slug):
-        problems.append(Problem(file, line_of(data, "topic"), f"topic must be a lowercase slug, got {slug!r}"))
+        problems.append(
+            Problem(file, line_of(data, "topic"), f"topic must be a lowercase slug, got {slug!r}")
+        )
         slug = "?"
     title = data.get("title", slug)
     if not _is_text(title):
@@ -322,7 +341,11 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
             continue
         if question.id in seen:
             problems.append(
-                Problem(file, question.line, f"duplicate id {question.id!r} (first at line {seen[question.id]})")
+                Problem(
+                    file,
+                    question.line,
+                    f"duplicate id {question.id!r} (first at line {seen[question.id]})",
+                )
             )
             continue
         seen[question.id] = question.line
@@ -370,7 +393,11 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
     for topic in topics:
         if topic.slug in topic_files and topic.slug != "?":
             problems.append(
-                Problem(topic.file, 1, f"topic {topic.slug!r} is also defined in {topic_files[topic.slug]}")
+                Problem(
+                    topic.file,
+                    1,
+                    f"topic {topic.slug!r} is also defined in {topic_files[topic.slug]}",
+                )
             )
         topic_files.setdefault(topic.slug, topic.file)
         for question in topic.questions:

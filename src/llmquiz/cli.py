@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-import random
 import sys
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,18 +17,18 @@ from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BankError, LlmquizE
 from llmquiz.settings import Settings
 
 
-class GraderKind(str, enum.Enum):
+class GraderKind(enum.StrEnum):
     semantic = "semantic"
     lexical = "lexical"
 
 
-class Device(str, enum.Enum):
+class Device(enum.StrEnum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
 
 
-class Difficulty(str, enum.Enum):
+class Difficulty(enum.StrEnum):
     easy = "easy"
     medium = "medium"
     hard = "hard"
@@ -81,17 +79,24 @@ def main_options(
     ctx: typer.Context,
     bank: Annotated[
         list[Path] | None,
-        typer.Option("--bank", metavar="PATH", help="A bank file or folder (repeatable); default: the shipped bank."),
+        typer.Option(
+            "--bank",
+            metavar="PATH",
+            help="A bank file or folder (repeatable); default: the shipped bank.",
+        ),
     ] = None,
     home: Annotated[
         Path | None,
-        typer.Option("--home", metavar="PATH", help="Data folder for history and caches [env: LLMQUIZ_HOME]."),
+        typer.Option(
+            "--home", metavar="PATH", help="Data folder for history and caches [env: LLMQUIZ_HOME]."
+        ),
     ] = None,
     grader: Annotated[GraderKind, typer.Option(help="semantic (embeddings) or lexical (no torch).")] = (
         GraderKind.semantic
     ),
     model: Annotated[
-        str | None, typer.Option(metavar="NAME_OR_PATH", help="A sentence-transformers model name or path.")
+        str | None,
+        typer.Option(metavar="NAME_OR_PATH", help="A sentence-transformers model name or path."),
     ] = None,
     device: Annotated[Device, typer.Option(help="Where the model runs.")] = Device.auto,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -120,9 +125,7 @@ def emit_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-TopicOpt = Annotated[
-    list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")
-]
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
@@ -181,12 +184,14 @@ def exam(
     count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="How many questions.")] = None,
     pass_mark: Annotated[float, typer.Option("--pass-mark", help="Score needed to pass (0-100).")] = 70.0,
     answers: Annotated[
-        Path | None, typer.Option("--answers", help="YAML/JSON file of id: answer; never reads the terminal.")
+        Path | None,
+        typer.Option("--answers", help="YAML/JSON file of id: answer; never reads the terminal."),
     ] = None,
     as_json: JsonOpt = False,
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0.1, help="Minutes for the interactive exam.")
+        float | None,
+        typer.Option("--time-limit", min=0.1, help="Minutes for the interactive exam."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
@@ -252,7 +257,13 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
     if as_json:
         emit_json(
             [
-                {"id": q.id, "topic": q.topic, "kind": q.kind, "difficulty": q.difficulty, "question": q.question}
+                {
+                    "id": q.id,
+                    "topic": q.topic,
+                    "kind": q.kind,
+                    "difficulty": q.difficulty,
+                    "question": q.question,
+                }
                 for q in questions
             ]
         )
@@ -276,8 +287,11 @@ def show(
 
 
 @app.command()
-def stats(ctx: typer.Context, topic: Annotated[str | None, typer.Option("--topic", "-t")] = None,
-          as_json: JsonOpt = False) -> None:  # fmt: skip
+def stats(
+    ctx: typer.Context,
+    topic: Annotated[str | None, typer.Option("--topic", "-t")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
     from llmquiz.render_stats import render_stats
@@ -347,7 +361,9 @@ def import_notes(
 @app.command()
 def calibrate(
     ctx: typer.Context,
-    csv_file: Annotated[Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")],
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")
+    ],
     gold: Annotated[str, typer.Option("--gold", help="The column with human grades.")] = "score",
     as_json: JsonOpt = False,
 ) -> None:
@@ -357,8 +373,17 @@ def calibrate(
     result = run_calibration(settings(ctx), csv_file, gold, show_progress=not as_json)
     if as_json:
         emit_json(
-            {key: getattr(result, key) for key in
-             ("n", "pearson", "spearman", "auc", "suggested_pass_mark", "answers_per_second")}  # fmt: skip
+            {
+                key: getattr(result, key)
+                for key in (
+                    "n",
+                    "pearson",
+                    "spearman",
+                    "auc",
+                    "suggested_pass_mark",
+                    "answers_per_second",
+                )
+            }
         )
         return
     from llmquiz.render import calibration_text
@@ -372,6 +397,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover - outside a command
         sys.exit(EXIT_INTERRUPTED)
-
-
-_ = timedelta, random

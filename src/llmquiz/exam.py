@@ -14,7 +14,7 @@ from llmquiz.errors import BadInputError, BankError, Problem
 from llmquiz.session import pick_questions
 
 if TYPE_CHECKING:
-    from llmquiz.grading import GradeResult, Grader
+    from llmquiz.grading import Grader, GradeResult
 
 DEFAULT_PASS_MARK = 70.0
 UNANSWERED = "unanswered"
@@ -168,9 +168,7 @@ def grade_exam(
     """Grade an answers file in one batch; questions it does not answer score 0."""
     validate_pass_mark(pass_mark)
     answered = [(q, answers[q.id]) for q in questions if q.id in answers]
-    results = dict(
-        zip((q.id for q, _ in answered), grader.grade_many(answered, progress), strict=True)
-    )
+    results = dict(zip((q.id for q, _ in answered), grader.grade_many(answered, progress), strict=True))
     items = tuple(exam_item(q, answers.get(q.id), results.get(q.id)) for q in questions)
     return ExamReport(items=items, pass_mark=pass_mark, grader=grader.name)
 

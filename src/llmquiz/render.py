@@ -226,9 +226,13 @@ def progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[int, in
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
         transient=True,
-    ) as progress:  # fmt: skip
+    ) as progress:
         task = progress.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
@@ -252,7 +256,7 @@ def calibration_text(result: CalibrationResult) -> str:
 
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
-        title=f"{result.source_file}: {len(result.items)} questions ({result.format}) -> topic {result.topic}",
+        title=f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}",
         box=_box(console),
     )
     table.add_column("line", justify="right")

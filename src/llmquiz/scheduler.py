@@ -148,7 +148,10 @@ def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[Grad
         graded = _grade(record.kind == "open", record.score, record.self_rating, record.override)
         if graded is None:
             continue
-        answer = GradedAnswer(utc_time(record.ts), graded[0], graded[1], record)
+        when = datetime.fromisoformat(record.ts)
+        if when.tzinfo is not UTC:
+            when = utc_time(record.ts)
+        answer = GradedAnswer(when, graded[0], graded[1], record)
         if record.question_id in grouped:
             grouped[record.question_id].append(answer)
         else:
@@ -222,9 +225,7 @@ def _card_state(question_id: str, answers: list[GradedAnswer], card: _Memory) ->
     )
 
 
-def _questions_cards(
-    questions: Sequence[Question], records: Sequence[HistoryRecord]
-) -> dict[str, CardState]:
+def _questions_cards(questions: Sequence[Question], records: Sequence[HistoryRecord]) -> dict[str, CardState]:
     """Cards of these questions only: other questions' answers are not replayed."""
     wanted = {q.id for q in questions}
     return build_cards([r for r in records if r.question_id in wanted])
@@ -275,10 +276,7 @@ def drill_order(
     wanted = {q.id for q in questions}
     grouped = answers_by_question(r for r in records if r.question_id in wanted)
     cards = cards_from_answers(grouped)
-    keys = {
-        q.id: (_weakness(grouped.get(q.id, []), cards.get(q.id), now), rng.random())
-        for q in questions
-    }
+    keys = {q.id: (_weakness(grouped.get(q.id, []), cards.get(q.id), now), rng.random()) for q in questions}
     return sorted(questions, key=lambda q: keys[q.id])
 
 
@@ -366,9 +364,7 @@ def _replay_with_fsrs(answers: Sequence[GradedAnswer]) -> _Memory:
     card = fsrs.Card(card_id=0, due=answers[0].when)
     for answer in answers:
         card, _ = scheduler.review_card(card, answer.rating, answer.when)
-    return _Memory(
-        card.state, card.step, card.stability, card.difficulty, card.due, card.last_review
-    )
+    return _Memory(card.state, card.step, card.stability, card.difficulty, card.due, card.last_review)
 
 
 _LEARNING, _REVIEW, _RELEARNING = int(State.Learning), int(State.Review), int(State.Relearning)
@@ -418,15 +414,19 @@ class _FastReplay:
         self.short_gain = (0.0, *(math.e ** (p[17] * (r - 3 + p[18])) for r in _RATINGS))
         self.difficulty_step = (0.0, *(-(p[6] * (r - 3)) for r in _RATINGS))
         self.reversion = p[7] * (p[4] - (math.e ** (p[5] * (_EASY - 1))) + 1)
+        self.keep = 1 - p[7]
         self.recall_base = math.e ** p[8]
         self.recall_bonus = (1.0, 1.0, p[15], 1, p[16])  # Hard's penalty, Easy's bonus
         self.forget_short_term = math.e ** (p[17] * p[18])
 
     def __call__(self, answers: Sequence[GradedAnswer]) -> _Memory:
-        state, step, stability, difficulty = _LEARNING, 0, 0.0, 0.0
-        due = last = _LONG_AGO
-        for number, (when, _, rating, _) in enumerate(answers):
-            if number == 0:
+        if not answers:
+            return _Memory()
+        state, step, due, last = _LEARNING, 0, _LONG_AGO, None
+        stability = difficulty = 0.0
+        relearns = bool(self.steps[_RELEARNING])
+        for when, _, rating, _ in answers:
+            if last is None:
                 stability = self.first_stability[rating]
                 difficulty = self.first_difficulty[rating]
             else:
@@ -436,10 +436,11 @@ class _FastReplay:
                 else:
                     stability = self._long_term(stability, difficulty, days, rating)
                 difficulty = self._next_difficulty(difficulty, rating)
-            state, step, interval = self._advance(state, step, stability, rating)
+            if state == _REVIEW and (rating != _AGAIN or not relearns):
+                interval = self._days(stability)  # the common case, kept short
+            else:
+                state, step, interval = self._advance(state, step, stability, rating)
             due, last = when + interval, when
-        if not answers:
-            return _Memory()
         return _Memory(State(state), step, stability, difficulty, due, last)
 
     def _advance(
@@ -487,7 +488,7 @@ class _FastReplay:
 
     def _next_difficulty(self, difficulty: float, rating: int) -> float:
         damped = difficulty + (10.0 - difficulty) * self.difficulty_step[rating] / 9.0
-        return _clamp(self.reversion + (1 - self.p[7]) * damped)
+        return _clamp(self.reversion + self.keep * damped)
 
 
 # Offsets (minutes after the first review) and ratings that walk a card through every

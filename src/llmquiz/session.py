@@ -21,7 +21,7 @@ from llmquiz.history import (
 )
 
 if TYPE_CHECKING:
-    from llmquiz.grading import GradeResult, Grader
+    from llmquiz.grading import Grader, GradeResult
 
 UNRATED = "unrated"
 

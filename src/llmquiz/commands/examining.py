@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -10,8 +9,16 @@ from typing import TYPE_CHECKING
 
 from llmquiz import render
 from llmquiz.bank import Question
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
-from llmquiz.exam import ExamReport, exam_item, grade_exam, load_answers, select_exam, validate_pass_mark
+from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
+from llmquiz.exam import (
+    ExamItem,
+    ExamReport,
+    exam_item,
+    grade_exam,
+    load_answers,
+    select_exam,
+    validate_pass_mark,
+)
 from llmquiz.history import HistoryRecord, append_record, format_ts, new_session_id, utc_now
 from llmquiz.reports import exam_json, junit_xml, write_text_atomically
 from llmquiz.settings import Settings
@@ -64,27 +71,29 @@ def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
     session = new_session_id()
     for item in report.items:
         if item.answer is not None:
-            append_record(settings.home, _exam_record(session, item.question, item.answer, item, grader.name))
+            append_record(settings.home, _exam_record(session, item, grader.name))
     return report
 
 
-def _exam_record(session: str, question: Question, answer: str, item: object, grader: str) -> HistoryRecord:
+def _exam_record(session: str, item: ExamItem, grader: str) -> HistoryRecord:
     return HistoryRecord(
         ts=format_ts(utc_now()),
         session=session,
         mode="exam",
-        question_id=question.id,
-        topic=question.topic,
-        answer=answer,
-        score=item.score,  # type: ignore[attr-defined]
-        verdict=item.verdict,  # type: ignore[attr-defined]
-        missed=tuple(item.missed),  # type: ignore[attr-defined]
+        question_id=item.question.id,
+        topic=item.question.topic,
+        answer=item.answer or "",
+        score=item.score,
+        verdict=item.verdict,
+        missed=item.missed,
         grader=grader,
-        kind=question.kind,
+        kind=item.question.kind,
     )
 
 
-def _interactive_exam(settings: Settings, options: ExamOptions, questions: list[Question]) -> ExamReport | None:
+def _interactive_exam(
+    settings: Settings, options: ExamOptions, questions: list[Question]
+) -> ExamReport | None:
     from llmquiz.commands.practice import start_grading
     from llmquiz.prompts import SilentUI
     from llmquiz.session import ListSource, Session, SessionPlan
@@ -140,6 +149,3 @@ def run_calibration(settings: Settings, csv_file: Path, gold: str, show_progress
     grader.load()
     with render.progress_bar("Grading", enabled=show_progress) as progress:
         return calibrate(rows, grader, progress)
-
-
-_ = random, EXIT_BAD_INPUT

@@ -40,7 +40,9 @@ def review_plan(settings: Settings, count: int) -> SessionPlan | None:
     return SessionPlan(mode="review", source=ListSource(due), total=len(due))
 
 
-def start_grading(settings: Settings, questions: Sequence[Question], *, allow_fallback: bool) -> GradingService:
+def start_grading(
+    settings: Settings, questions: Sequence[Question], *, allow_fallback: bool
+) -> GradingService:
     """Start loading the model in the background; interactive modes may fall back to lexical."""
     fallback = (lambda: settings.grader("lexical")) if allow_fallback else None
     return GradingService(settings.grader(), questions, fallback=fallback).start()

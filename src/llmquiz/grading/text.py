@@ -152,7 +152,9 @@ def is_no_idea(answer: str) -> bool:
         return True
     if not any(ch.isalnum() for ch in text):
         return True
-    return bool(_NO_IDEA.match(text))
+    if len(text) > 80:
+        return False
+    return bool(_NO_IDEA.match(re.sub(r"[^\w'?/-]+", " ", text).strip()))
 
 
 def sentences(text: str) -> list[str]:

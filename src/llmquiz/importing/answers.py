@@ -20,9 +20,7 @@ from llmquiz.importing.text import (
 BULLET = re.compile(r"^(\s*)([-*+•●▪◦‣])(?:\s+(.*))?$")
 ORDERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+(.*)$")
 READING = re.compile(
-    r"^(?:(?:further|recommended|suggested|additional|more)\s+reading|references|resources"
-    r"|sources|see also|links)\b",
-    re.IGNORECASE,
+    r"\b(?:reading|references|resources|sources|see also|links|watching)\b", re.IGNORECASE
 )
 MAX_POINTS, POINT_WORDS = 6, 25
 
@@ -71,13 +69,18 @@ def parse_nodes(body: Body, loose: bool) -> list[Node]:
     stack: list[Node] = []  # open bullets, outermost first
     index = 0
     while index < len(lines):
+        after_blank = index > 0 and not lines[index - 1].strip()
         if index in literal_stops:
             stop = literal_stops[index]
             node: Node | None = _literal(lines[index:stop], numbers[index], numbers[stop - 1])
             index = stop
         else:
             node, index = _line_node(lines[index], numbers[index]), index + 1
-        if node is not None:
+        if node is None:
+            continue
+        if node.kind == "para" and stack and not after_blank:
+            stack[-1].children.append(node)  # a line that runs on from the bullet above
+        else:
             _place(node, nodes, stack, loose)
     return nodes
 
@@ -175,7 +178,7 @@ def flatten(node: Node) -> str:
     text = node.text if node.kind != "literal" else squash(node.text)
     if not node.children:
         return text
-    parts = [flatten(child).rstrip(".;,") for child in node.children]
+    parts = [flatten(child).rstrip(".;,:") for child in node.children]
     return _join(text, parts)
 
 
@@ -194,7 +197,7 @@ def _render(node: Node) -> str:
 
 def key_points(nodes: Sequence[Node]) -> tuple[str, ...]:
     """2-6 short statements: the answer's bullets when it is mostly bullets, else sentences."""
-    content = _without_reading_lists(nodes) or list(nodes)
+    content = _without_reading_lists(nodes)
     candidates = _bullet_points(content) if _mostly_bullets(content) else []
     if len(candidates) < 2:
         candidates = _sentence_points(content) or candidates
@@ -215,7 +218,7 @@ def _without_reading_lists(nodes: Sequence[Node]) -> list[Node]:
     kept: list[Node] = []
     skipping = False
     for node in nodes:
-        if node.kind in ("para", "label") and READING.match(node.text):
+        if _is_reading_lead(node):
             skipping = True
             continue
         if skipping and (node.is_bullet or (node.kind == "para" and not ends_sentence(node.text))):
@@ -223,6 +226,12 @@ def _without_reading_lists(nodes: Sequence[Node]) -> list[Node]:
         skipping = False
         kept.append(node)
     return kept
+
+
+def _is_reading_lead(node: Node) -> bool:
+    """'Further reading:', 'Recommended reading (and watching):', '... some resources:'."""
+    text = node.text.rstrip(")").rstrip()
+    return node.kind in ("para", "label") and text.endswith(":") and bool(READING.search(text))
 
 
 def _mostly_bullets(nodes: Sequence[Node]) -> bool:
@@ -270,10 +279,17 @@ def _bullet_run(nodes: Sequence[Node], start: int) -> list[Node]:
 
 
 def _group_points(lead: Node, run: Sequence[Node]) -> list[str]:
-    """'Lead-in: a; b' as one point when short, else one point per bullet."""
+    """'Lead-in: a; b' as one point when short, else one point per bullet.
+
+    A short lead-in that names the subject ('Top-k sampling') is kept in front of each bullet.
+    """
     parts = [flatten(bullet).rstrip(".;,") for bullet in run]
     group = _join(lead.text, parts)
-    return [group] if word_count(group) <= POINT_WORDS else parts
+    if word_count(group) <= POINT_WORDS:
+        return [group]
+    if word_count(lead.text) <= 5 and not ends_with_connector(lead.text):
+        return [_join(lead.text, [part]) for part in parts]
+    return parts
 
 
 def _sentence_points(nodes: Sequence[Node]) -> list[str]:
@@ -282,6 +298,6 @@ def _sentence_points(nodes: Sequence[Node]) -> list[str]:
         if node.kind not in ("para", "bullet", "ordered"):
             continue
         for sentence in split_sentences(flatten(node)):
-            if word_count(sentence) >= 3 and not sentence.endswith(":"):
+            if word_count(sentence) >= 3 and not sentence.endswith((":", "?")):
                 points.append(sentence)
     return points

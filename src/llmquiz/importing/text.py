@@ -29,6 +29,7 @@ CONNECTORS = frozenset(
     "involves means using via".split()
 )
 DANGLING = CONNECTORS | {"e.g", "i.e", "etc"}
+ABBREVIATIONS = frozenset("e.g. i.e. etc. vs. al. approx. cf. fig. no. dr. mr. mrs. ms.".split())
 
 
 def clean_inline(text: str) -> str:
@@ -59,7 +60,17 @@ def word_count(text: str) -> int:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [part.strip() for part in SENTENCE_END.split(text) if part.strip()]
+    """Split after '.', '!' or '?' before a capital, but not after 'e.g.', 'vs.' and the like."""
+    sentences: list[str] = []
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        before = text[start : match.start()].split()
+        if before and before[-1].lower() in ABBREVIATIONS:
+            continue
+        sentences.append(text[start : match.start()].strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [sentence for sentence in sentences if sentence]
 
 
 def ends_sentence(text: str) -> bool:
@@ -101,7 +112,8 @@ def slugify(text: str, max_words: int | None = None, drop_filler: bool = False) 
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = SLUG_WORD.findall(ascii_text.lower())
     if drop_filler:
-        words = [word for word in words if word not in ID_FILLER] or words
+        meaningful = [w for w in words if w not in ID_FILLER and (len(w) > 1 or w.isdigit())]
+        words = meaningful or words
     return "-".join(words[:max_words])
 
 
