@@ -269,7 +269,7 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
         )
         return
     console = render.make_console()
-    console.print(render.questions_table(questions, console))
+    console.print(render.questions_listing(questions, console), soft_wrap=True, end="")
 
 
 @app.command()

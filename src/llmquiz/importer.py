@@ -22,10 +22,10 @@ from llmquiz.importing.formats import (
     MARKDOWN,
     NUMBERED,
     RawItem,
+    detect_format,
     find_raw_items,
     split_lines,
 )
-from llmquiz.importing.formats import detect_format as _detect_format
 from llmquiz.importing.text import clean_inline, slugify, squash, topic_slug, word_count
 
 __all__ = [
@@ -68,16 +68,11 @@ class ImportResult:
     warnings: tuple[str, ...]
 
 
-def detect_format(text: str) -> str:
-    """'flashcards', 'markdown' or 'numbered' (the fallback when nothing else fits)."""
-    return _detect_format(text)
-
-
 def find_items(text: str, fmt: str | None = None, *, topic: str = "notes") -> list[ImportedItem]:
     """Every item of the notes, in order; `fmt` defaults to the detected format."""
-    raw_items = find_raw_items(split_lines(text), fmt or detect_format(text))
-    loose = (fmt or detect_format(text)) != MARKDOWN
-    items = [_item(raw, loose) for raw in raw_items if raw.question]
+    fmt = fmt or detect_format(text)
+    raw_items = find_raw_items(split_lines(text), fmt)
+    items = [_item(raw, loose=fmt != MARKDOWN) for raw in raw_items if raw.question]
     return _with_ids(items, topic)
 
 

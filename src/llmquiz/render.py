@@ -137,15 +137,16 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
     return table
 
 
-def questions_table(questions: Iterable[Question], console: Console) -> Table:
-    table = Table(box=_box(console))
-    table.add_column("id", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("level")
-    table.add_column("question")
-    for q in questions:
-        table.add_row(q.id, q.kind, q.difficulty, q.question)
-    return table
+def questions_listing(questions: Iterable[Question], console: Console) -> Text:
+    """One line per question (a table of hundreds of rows is slow to lay out)."""
+    rows = list(questions)
+    width = max((len(q.id) for q in rows), default=0)
+    text = Text()
+    for q in rows:
+        text.append(f"{q.id:<{width}}", style="cyan")
+        text.append(f"  {q.kind:<6}  {q.difficulty:<6}  ", style="dim")
+        text.append(q.question + "\n")
+    return text
 
 
 def question_detail(question: Question, topic: Topic, console: Console) -> RenderableType:

@@ -46,10 +46,10 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
         table.add_row(
             t.topic,
             f"{t.answered}/{t.questions}",
-            f"{t.mean_score:.0f}" if t.answered else "-",
+            f"{t.mean_score:.0f}" if t.mean_score is not None else "-",
             score_bar(round(t.mastery), console, width=12),
             str(t.due),
-            f"{t.override_rate:.0%}" if t.answered else "-",
+            f"{t.override_rate:.0%}" if t.override_rate is not None else "-",
         )
     return table
 
@@ -75,10 +75,10 @@ def render_stats(stats: Stats) -> None:
 
 def confidence_line(stats: Stats) -> str:
     c = stats.confidence
-    if not c.rated:
+    if not c.pairs or c.mean_self is None or c.mean_auto is None:
         return "Self-ratings: none yet (rate yourself 1-5 after each answer)."
     return (
-        f"Self-ratings: {c.rated} answers; you rated yourself {c.mean_self:.0f} on average vs. "
+        f"Self-ratings: {c.pairs} answers; you rated yourself {c.mean_self:.0f} on average vs. "
         f"{c.mean_auto:.0f} from the grader; over-confident {c.over_confident}, "
         f"under-confident {c.under_confident}."
     )

@@ -372,8 +372,14 @@ _RATINGS = _AGAIN, _HARD, _GOOD, _EASY = tuple(int(rating) for rating in Rating)
 _STABILITY_MIN = fsrs.scheduler.STABILITY_MIN
 
 
+_MIN_DIFFICULTY, _MAX_DIFFICULTY = fsrs.scheduler.MIN_DIFFICULTY, fsrs.scheduler.MAX_DIFFICULTY
+
+
 def _clamp(difficulty: float) -> float:
-    return min(max(difficulty, fsrs.scheduler.MIN_DIFFICULTY), fsrs.scheduler.MAX_DIFFICULTY)
+    """min(max(d, 1), 10) as fsrs has it; comparisons, as builtin min/max calls are slow."""
+    if difficulty < _MIN_DIFFICULTY:
+        return _MIN_DIFFICULTY
+    return _MAX_DIFFICULTY if difficulty > _MAX_DIFFICULTY else difficulty
 
 
 def _first_hard_step(steps: tuple[timedelta, ...]) -> timedelta:
@@ -418,6 +424,7 @@ class _FastReplay:
         self.recall_base = math.e ** p[8]
         self.recall_bonus = (1.0, 1.0, p[15], 1, p[16])  # Hard's penalty, Easy's bonus
         self.forget_short_term = math.e ** (p[17] * p[18])
+        self.day_intervals: dict[int, timedelta] = {}
 
     def __call__(self, answers: Sequence[GradedAnswer]) -> _Memory:
         if not answers:
@@ -463,8 +470,13 @@ class _FastReplay:
         return _REVIEW, None, self._days(stability)
 
     def _days(self, stability: float) -> timedelta:
-        interval = round((stability / self.factor) * self.retention_term)
-        return timedelta(days=min(max(interval, 1), self.maximum_interval))
+        """A review interval: whole days, at least 1, at most the maximum interval."""
+        days = round((stability / self.factor) * self.retention_term)
+        days = 1 if days < 1 else min(days, self.maximum_interval)
+        interval = self.day_intervals.get(days)
+        if interval is None:
+            interval = self.day_intervals[days] = timedelta(days=days)
+        return interval
 
     def _long_term(self, s: float, d: float, days: int, rating: int) -> float:
         """Stability after a review at least a day after the last one."""
@@ -472,19 +484,21 @@ class _FastReplay:
         r = (1 + self.factor * days / s) ** self.decay  # retrievability
         if rating == _AGAIN:
             forgot = p[11] * (d ** -p[12]) * (((s + 1) ** (p[13])) - 1)
-            stability = min(forgot * (math.e ** ((1 - r) * p[14])), s / self.forget_short_term)
+            forgot = forgot * (math.e ** ((1 - r) * p[14]))
+            stability = min(forgot, s / self.forget_short_term)
         else:
             growth = self.recall_base * (11 - d) * (s ** -p[9])
             growth = growth * ((math.e ** ((1 - r) * p[10])) - 1) * self.recall_bonus[rating]
             stability = s * (1 + growth)
-        return max(stability, _STABILITY_MIN)
+        return stability if stability > _STABILITY_MIN else _STABILITY_MIN
 
     def _short_term(self, stability: float, rating: int) -> float:
         """Stability after a review less than a day after the last one."""
         increase = self.short_gain[rating] * (stability ** -self.p[19])
-        if rating != _AGAIN:
-            increase = max(increase, 1.0)
-        return max(stability * increase, _STABILITY_MIN)
+        if rating != _AGAIN and increase < 1.0:
+            increase = 1.0
+        stability = stability * increase
+        return stability if stability > _STABILITY_MIN else _STABILITY_MIN
 
     def _next_difficulty(self, difficulty: float, rating: int) -> float:
         damped = difficulty + (10.0 - difficulty) * self.difficulty_step[rating] / 9.0

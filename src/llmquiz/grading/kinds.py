@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 SHORT_FULL = 90  # rapidfuzz ratio for full credit on a short answer
 SHORT_NEAR = 80  # near miss: half credit
-_CHOICE_INDEX = re.compile(r"^\(?\s*#?\s*(\d{1,2}|[a-zA-Z])\s*[).:]?\s*(.*)$")
+_CHOICE_INDEX = re.compile(r"^\(?\s*#?\s*(\d{1,2}|[a-zA-Z])(?:\s*[).:]\s*|\s+|$)(.*)$")
 
 
 def key_points_of(question: Question) -> tuple[str, ...]:
@@ -34,7 +34,8 @@ def empty_result(question: Question) -> GradeResult:
 
 
 def _squash(text: str) -> str:
-    return " ".join(tx.tokens(text))
+    """Lowercase tokens without articles: "The KV cache" -> "kv cache"."""
+    return " ".join(t for t in tx.tokens(text) if t not in ("the", "a", "an"))
 
 
 def short_match(answer: str, accepted: str) -> float:
@@ -75,26 +76,21 @@ def choice_index(question: Question, answer: str) -> int | None:
     """The 0-based index of the choice the answer names, or None."""
     choices = question.choices
     raw = tx.normalize(answer)
-    m = _CHOICE_INDEX.match(raw)
-    if m and (not m.group(2) or len(raw) <= 4 or _matches_choice(m.group(2), choices)):
-        token = m.group(1)
-        if token.isdigit():
-            idx = int(token) - 1
-        else:
-            idx = ord(token.lower()) - ord("a")
-        if 0 <= idx < len(choices):
-            return idx
-        return None
     scores = [fuzz.ratio(_squash(raw), _squash(c)) for c in choices]
     if scores:
         best = max(range(len(scores)), key=scores.__getitem__)
         if scores[best] >= SHORT_FULL and scores.count(scores[best]) == 1:
             return best
-    return None
-
-
-def _matches_choice(rest: str, choices: tuple[str, ...]) -> bool:
-    return any(fuzz.ratio(_squash(rest), _squash(c)) >= SHORT_NEAR for c in choices)
+    m = _CHOICE_INDEX.match(raw)
+    if not m:
+        return None
+    token, rest = m.group(1), m.group(2).strip()
+    idx = int(token) - 1 if token.isdigit() else ord(token.lower()) - ord("a")
+    if not 0 <= idx < len(choices):
+        return None
+    if rest and fuzz.ratio(_squash(rest), _squash(choices[idx])) < SHORT_NEAR:
+        return None  # "b) the tokenizer" when b is the KV cache: ambiguous, not a choice
+    return idx
 
 
 def grade_choice(question: Question, answer: str) -> GradeResult:

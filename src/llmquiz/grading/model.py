@@ -132,10 +132,10 @@ def load_model(model: str | None, device: str, cache: Path | None) -> tuple[Any,
         assert model is not None
         path = Path(model).expanduser()
         source = str(path.resolve()) if path.exists() else model
+    offline = os.environ.get("HF_HUB_OFFLINE", "1").lower() not in ("", "0", "false", "no", "off")
     try:
-        loaded = st.SentenceTransformer(source, device=resolved)
+        loaded = st.SentenceTransformer(source, device=resolved, local_files_only=offline)
     except Exception as exc:  # many error types: OSError, ValueError, HF hub errors
-        offline = os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0", "false", "False")
         hint = (
             " (llmquiz runs offline: the model must be a local folder or already in the "
             "Hugging Face cache)"

@@ -19,9 +19,7 @@ from llmquiz.importing.text import (
 
 BULLET = re.compile(r"^(\s*)([-*+•●▪◦‣])(?:\s+(.*))?$")
 ORDERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+(.*)$")
-READING = re.compile(
-    r"\b(?:reading|references|resources|sources|see also|links|watching)\b", re.IGNORECASE
-)
+READING = re.compile(r"\b(?:reading|references|resources|sources|see also|links|watching)\b", re.IGNORECASE)
 MAX_POINTS, POINT_WORDS = 6, 25
 
 
@@ -144,14 +142,18 @@ def _owns(parent: Node, node: Node, loose: bool) -> bool:
 
 def _place_text(node: Node, nodes: list[Node], stack: list[Node], loose: bool) -> None:
     parent = next((bullet for bullet in reversed(stack) if bullet.indent < node.indent), None)
-    if parent is None and loose and stack and stack[-1].text.endswith(":"):
-        if not node.text.endswith(":"):
-            parent = stack[-1]
+    if parent is None and loose and stack and _owns_text(stack[-1], node):
+        parent = stack[-1]
     if parent is None:
         stack.clear()
     siblings = parent.children if parent is not None else nodes
     if not _merge_wrapped(node, siblings):
         siblings.append(node)
+
+
+def _owns_text(bullet: Node, node: Node) -> bool:
+    """In plain-text notes '1. Text Generation:' owns the paragraphs below it (not a next label)."""
+    return bullet.text.endswith(":") and not node.text.endswith(":")
 
 
 def _merge_wrapped(node: Node, siblings: list[Node]) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from llmquiz.importing.text import clean_inline, squash, word_count
+from llmquiz.importing.text import clean_inline, squash, word_count, word_set
 
 MARKDOWN, NUMBERED, FLASHCARDS = "markdown", "numbered", "flashcards"
 FORMATS = (MARKDOWN, NUMBERED, FLASHCARDS)
@@ -22,9 +22,11 @@ CARD_NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
 RATING_START = re.compile(r"^\s*how well did you know this\s*\??\s*$", re.IGNORECASE)
 RATING_LINE = re.compile(r"^\s*(?:[1-5]|not at all|perfectly)?\s*$", re.IGNORECASE)
 LABEL = re.compile(r"^[^:]{1,60}:(?:\s+\S|$)")
-QUESTION_WORDS = frozenset(
-    "what why how when which who whom whose where is are do does did can could should would "
-    "will explain describe define compare contrast".split()
+
+
+QUESTION_WORDS = word_set(
+    "what why how when which who whom whose where is are do does did can could should "
+    "would will explain describe define compare contrast"
 )
 
 Body = tuple[tuple[int, str], ...]  # (1-based line number, raw line) of an answer
@@ -141,9 +143,7 @@ def _headings(lines: Sequence[str]) -> list[_Heading]:
 def _is_question_heading(text: str) -> bool:
     words = text.split()
     return bool(
-        NUMBER_PREFIX.match(text)
-        or text.endswith("?")
-        or (words and words[0].lower() in QUESTION_WORDS)
+        NUMBER_PREFIX.match(text) or text.endswith("?") or (words and words[0].lower() in QUESTION_WORDS)
     )
 
 

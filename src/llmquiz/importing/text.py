@@ -17,19 +17,24 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(“‘])")
 CLAUSE_BREAK = re.compile(r"[;,:]\s|\s[–—-]\s")
 SLUG_WORD = re.compile(r"[a-z0-9]+")
 
+
+def word_set(text: str) -> frozenset[str]:
+    """A set of words written as one space-separated string."""
+    return frozenset(text.split())
+
+
 # words that say nothing in an id, and words after which a lead-in runs on without a colon
-ID_FILLER = frozenset(
-    "a an the of in on at to for and or is are be by with do does we you it its this that "
-    "context".split()
+ID_FILLER = word_set(
+    "a an the of in on at to for and or is are be by with do does we you it its this that context"
 )
-CONNECTORS = frozenset(
-    "a an the of to by be is are was were can could will would should may might must "
-    "that which where when who whom whose because since as like than and or but "
-    "for from with without in on into onto at between such include includes including "
-    "involves means using via".split()
+CONNECTORS = word_set(
+    "a an the of to by be is are was were can could will would should may might must that "
+    "which where when who whom whose because since as like than and or but for from with "
+    "without in on into onto at between such include includes including involves means "
+    "using via"
 )
 DANGLING = CONNECTORS | {"e.g", "i.e", "etc"}
-ABBREVIATIONS = frozenset("e.g. i.e. etc. vs. al. approx. cf. fig. no. dr. mr. mrs. ms.".split())
+ABBREVIATIONS = word_set("e.g. i.e. etc. vs. al. approx. cf. fig. no. dr. mr. mrs. ms.")
 
 
 def clean_inline(text: str) -> str:

@@ -1,0 +1,66 @@
+"""Commands that do not grade never import torch or sentence-transformers, and start fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import REPO
+
+PROBE = """
+import json, sys, time
+started = time.perf_counter()
+from llmquiz.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
+print(json.dumps({"heavy": heavy, "seconds": time.perf_counter() - started}), file=sys.stderr)
+"""
+
+LIGHT_COMMANDS = [
+    pytest.param(["--help"], id="help"),
+    pytest.param(["--version"], id="version"),
+    pytest.param(["topics"], id="topics"),
+    pytest.param(["topics", "--json"], id="topics-json"),
+    pytest.param(["list"], id="list"),
+    pytest.param(["show", "rag-what-is"], id="show"),
+    pytest.param(["history"], id="history"),
+    pytest.param(["stats"], id="stats"),
+    pytest.param(["bank", "validate"], id="bank-validate"),
+    pytest.param(["--grader", "lexical", "grade", "rag-what-is", "retrieval of documents"], id="lexical-grade"),
+]
+
+
+@pytest.mark.parametrize("args", LIGHT_COMMANDS)
+def test_light_commands_never_import_torch(args: list[str], tmp_path) -> None:
+    env = {**os.environ, "LLMQUIZ_HOME": str(tmp_path), "PYTHONPATH": str(REPO / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    probe = json.loads(result.stderr.strip().splitlines()[-1])
+    assert probe["heavy"] == [], result.stderr
+    # the budget is 0.3 s (see benchmarks/startup.py); allow for a loaded CI machine here
+    assert probe["seconds"] < 2.0
+
+
+def test_python_dash_m_is_the_same_program() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "llmquiz", "--version"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("llmquiz ")
+    assert time.perf_counter() - started < 5
