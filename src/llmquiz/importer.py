@@ -91,12 +91,15 @@ def _item(raw: RawItem, loose: bool) -> ImportedItem:
 
 
 def _with_ids(items: list[ImportedItem], topic: str) -> list[ImportedItem]:
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     result = []
     for item in items:
         base = f"{topic}-{slugify(item.question, ID_WORDS, drop_filler=True) or f'item-{item.line}'}"
-        seen[base] = seen.get(base, 0) + 1
-        unique = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        unique, copy = base, 1
+        while unique in used:
+            copy += 1
+            unique = f"{base}-{copy}"
+        used.add(unique)
         result.append(dataclasses.replace(item, id=unique))
     return result
 

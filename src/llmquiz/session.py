@@ -76,7 +76,13 @@ class ListSource:
 
 
 class GradingService:
-    """Loads the grader in the background while the learner reads the first question."""
+    """Loads the grader in the background while the learner reads the first question.
+
+    The model loads first; then the session's questions are embedded a few at a time, in
+    the order they will be asked, so grading the first answer never waits for the rest.
+    """
+
+    PREPARE_CHUNK = 4
 
     def __init__(
         self,
@@ -87,9 +93,10 @@ class GradingService:
     ) -> None:
         self.grader = grader
         self.warnings: list[str] = []
-        self._questions = list(questions)
+        self._questions = [q for q in questions if q.auto_graded]
         self._fallback = fallback
         self._error: BaseException | None = None
+        self._loaded = threading.Event()
         self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
 
     def start(self) -> GradingService:
@@ -99,17 +106,24 @@ class GradingService:
     def _load(self) -> None:
         try:
             self.grader.load()
-            self.grader.prepare([q for q in self._questions if q.auto_graded])
-        except BaseException as exc:  # handed to the main thread in grade()
+        except BaseException as exc:  # handed to the main thread in wait()
             self._error = exc
+            return
+        finally:
+            self._loaded.set()
+        for start in range(0, len(self._questions), self.PREPARE_CHUNK):
+            try:
+                self.grader.prepare(self._questions[start : start + self.PREPARE_CHUNK])
+            except Exception:  # grading embeds what it needs itself; never fail here
+                return
 
     @property
     def ready(self) -> bool:
-        return not self._thread.is_alive()
+        return self._loaded.is_set()
 
     def wait(self) -> None:
         """Block until the model is loaded; fall back to lexical grading if torch is missing."""
-        self._thread.join()
+        self._loaded.wait()
         if self._error is None:
             return
         error, self._error = self._error, None
@@ -159,6 +173,7 @@ class SessionPlan:
     total: int | None
     feedback: bool = True
     deadline: datetime | None = None
+    questions: Sequence[Question] = ()  # in asking order, to embed ahead of time
 
 
 @dataclass

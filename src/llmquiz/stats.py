@@ -31,12 +31,12 @@ figures. With a topic, every figure covers that topic's answers only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from llmquiz.bank import Bank, Topic
-from llmquiz.history import HistoryRecord
+from llmquiz.history import OVERRIDES, HistoryRecord
 from llmquiz.scheduler import (
     SELF_RATINGS,
     CardState,
@@ -154,26 +154,26 @@ def compute_stats(
     scoped = _topic_records(bank, records, topic) if topic is not None else records
     grouped = answers_by_question(scoped)
     cards = _bank_cards(topics, grouped)
-    answers = [answer for question in grouped.values() for answer in question]
+    tally = _tally(grouped)
+    days = set(tally.days) | _ungraded_days(scoped)
     return Stats(
-        topics=tuple(_topic_stats(t, grouped, cards, now) for t in topics),
-        weakest=_weakest(topics, grouped),
-        streak_days=streak(_answer_days(answers, scoped), now),
-        trend=_trend(answers),
-        confidence=_confidence(answers),
-        overrides=_overrides(answers),
-        total_answered=len(answers),
+        topics=tuple(_topic_stats(t, grouped, tally, cards, now) for t in topics),
+        weakest=_weakest(topics, grouped, tally),
+        streak_days=streak(days, now),
+        trend=_trend(tally),
+        confidence=_confidence(tally),
+        overrides=_overrides(tally),
+        total_answered=tally.answers,
         topic=topic,
     )
 
 
-def topic_summaries(
-    bank: Bank, records: Sequence[HistoryRecord], now: datetime
-) -> list[TopicStats]:
+def topic_summaries(bank: Bank, records: Sequence[HistoryRecord], now: datetime) -> list[TopicStats]:
     """One line per topic for `topics`: questions, answered, mastery, due."""
     grouped = answers_by_question(r for r in records if bank.has_question(r.question_id))
     cards = _bank_cards(bank.topics, grouped)
-    return [_topic_stats(t, grouped, cards, now) for t in bank.topics]
+    tally = _tally(grouped)
+    return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
 
 
 def mastery(topic: Topic, grouped: dict[str, list[GradedAnswer]]) -> float:
@@ -200,15 +200,58 @@ def streak(days: Iterable[date], now: datetime) -> int:
 # --- the parts --------------------------------------------------------------------------
 
 
+@dataclass
+class _Tally:
+    """Sums over the graded answers, gathered in one pass."""
+
+    answers: int = 0
+    questions: dict[str, list[int]] = field(default_factory=dict)  # id: [total, overrides]
+    days: dict[date, list[int]] = field(default_factory=dict)  # day: [total, answers]
+    overrides: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OVERRIDES, 0))
+    pairs: int = 0  # answers with a self-rating, to auto-graded questions
+    self_total: int = 0
+    auto_total: int = 0
+    over_confident: int = 0
+    under_confident: int = 0
+
+    def add_confidence(self, record: HistoryRecord) -> None:
+        if record.kind == "open" or record.self_rating not in SELF_RATINGS:
+            return
+        own = self_rating_score(record.self_rating)
+        self.pairs += 1
+        self.self_total += own
+        self.auto_total += record.score
+        self.over_confident += own >= record.score + CONFIDENCE_GAP
+        self.under_confident += own <= record.score - CONFIDENCE_GAP
+
+
+def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
+    tally = _Tally()
+    for question_id, answers in grouped.items():
+        sums = tally.questions[question_id] = [0, 0]
+        tally.answers += len(answers)
+        for when, score, _, record in answers:
+            sums[0] += score
+            day = tally.days.get(when.date())
+            if day is None:
+                day = tally.days[when.date()] = [0, 0]
+            day[0] += score
+            day[1] += 1
+            if record.override is not None:
+                sums[1] += 1
+                tally.overrides[record.override] = tally.overrides.get(record.override, 0) + 1
+            if record.self_rating is not None:
+                tally.add_confidence(record)
+    return tally
+
+
 def _topic_records(bank: Bank, records: Sequence[HistoryRecord], slug: str) -> list[HistoryRecord]:
     """A topic's records: by the bank's topic of the question, else the record's own."""
     topic_of = {q.id: t.slug for t in bank.topics for q in t.questions}
     return [r for r in records if topic_of.get(r.question_id, r.topic) == slug]
 
 
-def _bank_cards(
-    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]]
-) -> dict[str, CardState]:
+def _bank_cards(topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]]) -> dict[str, CardState]:
     """Cards of the topics' questions only; other answers need no replay."""
     wanted = {q.id: grouped[q.id] for t in topics for q in t.questions if q.id in grouped}
     return cards_from_answers(wanted)
@@ -217,33 +260,36 @@ def _bank_cards(
 def _topic_stats(
     topic: Topic,
     grouped: dict[str, list[GradedAnswer]],
+    tally: _Tally,
     cards: dict[str, CardState],
     now: datetime,
 ) -> TopicStats:
-    answers = [a for q in topic.questions for a in grouped.get(q.id, ())]
-    overrides = sum(1 for a in answers if a.record.override is not None)
+    answered = [q.id for q in topic.questions if q.id in grouped]
+    answers = sum(len(grouped[qid]) for qid in answered)
+    total = sum(tally.questions[qid][0] for qid in answered)
+    overrides = sum(tally.questions[qid][1] for qid in answered)
     return TopicStats(
         topic=topic.slug,
         title=topic.title,
         questions=len(topic.questions),
-        answered=sum(1 for q in topic.questions if q.id in grouped),
-        mean_score=_mean(a.score for a in answers),
+        answered=len(answered),
+        mean_score=_ratio(total, answers, 1),
         mastery=mastery(topic, grouped),
-        due=sum(1 for q in topic.questions if q.id in cards and cards[q.id].is_due(now)),
+        due=sum(1 for qid in answered if qid in cards and cards[qid].is_due(now)),
         overrides=overrides,
-        override_rate=round(overrides / len(answers), 3) if answers else None,
-        answers=len(answers),
+        override_rate=_ratio(overrides, answers, 3),
+        answers=answers,
     )
 
 
 def _weakest(
-    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]]
+    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]], tally: _Tally
 ) -> tuple[WeakQuestion, ...]:
     weak = [
         WeakQuestion(
             id=q.id,
             topic=q.topic,
-            mean_score=_mean(a.score for a in grouped[q.id]) or 0.0,
+            mean_score=round(tally.questions[q.id][0] / len(grouped[q.id]), 1),
             answers=len(grouped[q.id]),
             last_score=grouped[q.id][-1].score,
         )
@@ -255,49 +301,38 @@ def _weakest(
     return tuple(weak[:WEAKEST_COUNT])
 
 
-def _answer_days(answers: Sequence[GradedAnswer], records: Iterable[HistoryRecord]) -> set[date]:
-    """UTC days with an answer, ungraded open answers included."""
-    days = {a.when.date() for a in answers}
+def _ungraded_days(records: Iterable[HistoryRecord]) -> set[date]:
+    """UTC days of open answers nobody rated: answers all the same, for the streak."""
     ungraded = (r for r in records if r.kind == "open" and graded_score(r) is None)
-    days.update(utc_time(r.ts).date() for r in ungraded)
-    return days
+    return {utc_time(r.ts).date() for r in ungraded}
 
 
-def _trend(answers: Iterable[GradedAnswer]) -> tuple[TrendPoint, ...]:
-    by_day: dict[date, list[int]] = {}
-    for answer in answers:
-        by_day.setdefault(answer.when.date(), []).append(answer.score)
+def _trend(tally: _Tally) -> tuple[TrendPoint, ...]:
     return tuple(
-        TrendPoint(day.isoformat(), round(sum(scores) / len(scores), 1), len(scores))
-        for day, scores in sorted(by_day.items())
+        TrendPoint(day.isoformat(), round(total / count, 1), count)
+        for day, (total, count) in sorted(tally.days.items())
     )
 
 
-def _confidence(answers: Iterable[GradedAnswer]) -> Confidence:
-    pairs = [
-        (self_rating_score(a.record.self_rating), a.record.score)
-        for a in answers
-        if a.record.kind != "open" and a.record.self_rating in SELF_RATINGS
-    ]
+def _confidence(tally: _Tally) -> Confidence:
     return Confidence(
-        pairs=len(pairs),
-        mean_self=_mean(own for own, _ in pairs),
-        mean_auto=_mean(auto for _, auto in pairs),
-        over_confident=sum(1 for own, auto in pairs if own >= auto + CONFIDENCE_GAP),
-        under_confident=sum(1 for own, auto in pairs if own <= auto - CONFIDENCE_GAP),
+        pairs=tally.pairs,
+        mean_self=_ratio(tally.self_total, tally.pairs, 1),
+        mean_auto=_ratio(tally.auto_total, tally.pairs, 1),
+        over_confident=tally.over_confident,
+        under_confident=tally.under_confident,
     )
 
 
-def _overrides(answers: Sequence[GradedAnswer]) -> Overrides:
-    kinds = [a.record.override for a in answers if a.record.override is not None]
+def _overrides(tally: _Tally) -> Overrides:
+    count = sum(tally.overrides.values())
     return Overrides(
-        count=len(kinds),
-        rate=round(len(kinds) / len(answers), 3) if answers else None,
-        to_correct=kinds.count("correct"),
-        to_incorrect=kinds.count("incorrect"),
+        count=count,
+        rate=_ratio(count, tally.answers, 3),
+        to_correct=tally.overrides["correct"],
+        to_incorrect=tally.overrides["incorrect"],
     )
 
 
-def _mean(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return round(sum(items) / len(items), 1) if items else None
+def _ratio(part: float, whole: int, digits: int) -> float | None:
+    return round(part / whole, digits) if whole else None

@@ -100,7 +100,9 @@ def _interactive_exam(
 
     console, err = render.make_console(), render.make_console(stderr=True)
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
-    plan = SessionPlan("exam", ListSource(questions), len(questions), feedback=False, deadline=deadline)
+    plan = SessionPlan(
+        "exam", ListSource(questions), len(questions), feedback=False, deadline=deadline, questions=questions
+    )
     service = start_grading(settings, questions, allow_fallback=False)
     summary = Session(plan, SilentUI(console, err, deadline=deadline), service, settings.home).run()
     if summary.interrupted:

@@ -18,7 +18,7 @@ def quiz_plan(
     bank: Bank, topics: Sequence[str], count: int, difficulty: str | None, seed: int | None
 ) -> SessionPlan:
     questions = pick_questions(bank, topics, count, difficulty, random.Random(seed))
-    return SessionPlan(mode="quiz", source=ListSource(questions), total=len(questions))
+    return SessionPlan(mode="quiz", source=ListSource(questions), total=len(questions), questions=questions)
 
 
 def drill_plan(settings: Settings, topic: str, count: int, seed: int | None = None) -> SessionPlan:
@@ -27,7 +27,7 @@ def drill_plan(settings: Settings, topic: str, count: int, seed: int | None = No
     questions = settings.bank().topic(topic).questions
     records = read_history(settings.home).records
     ordered = drill_order(questions, records, utc_now(), random.Random(seed))
-    return SessionPlan(mode="drill", source=DrillQueue(ordered, count), total=None)
+    return SessionPlan(mode="drill", source=DrillQueue(ordered, count), total=None, questions=ordered[:count])
 
 
 def review_plan(settings: Settings, count: int) -> SessionPlan | None:
@@ -37,7 +37,7 @@ def review_plan(settings: Settings, count: int) -> SessionPlan | None:
     due = due_questions(settings.bank().questions, records, utc_now())[:count]
     if not due:
         return None
-    return SessionPlan(mode="review", source=ListSource(due), total=len(due))
+    return SessionPlan(mode="review", source=ListSource(due), total=len(due), questions=due)
 
 
 def start_grading(
@@ -53,7 +53,7 @@ def run_practice(settings: Settings, plan: SessionPlan) -> int:
     console, err = render.make_console(), render.make_console(stderr=True)
     for warning in read_history(settings.home).warnings:
         err.print(f"Warning: {warning}", markup=False)
-    service = start_grading(settings, settings.bank().questions, allow_fallback=True)
+    service = start_grading(settings, plan.questions, allow_fallback=True)
     summary = Session(plan, TerminalUI(console, err), service, settings.home).run()
     for warning in summary.warnings:
         err.print(f"Warning: {warning}", markup=False)

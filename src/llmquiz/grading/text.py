@@ -24,62 +24,41 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Words that flip or weaken a claim; their presence on one side only is a polarity signal.
+# Words that flip or weaken a claim: one side negated and the other not is a polarity signal.
 NEGATIONS = frozenset(
     "not no never none nothing neither nor without cannot cant can't don't doesn't didn't "
     "isn't aren't wasn't weren't won't wouldn't shouldn't couldn't mustn't hasn't haven't "
-    "hadn't lack lacks fail fails unable".split()
+    "hadn't rarely seldom hardly instead rather".split()
 )
 
-# Pairs of opposite direction words: an answer that swaps one for the other reverses a claim.
-OPPOSITES = (
-    ("more", "less"),
-    ("more", "fewer"),
-    ("higher", "lower"),
-    ("high", "low"),
-    ("increase", "decrease"),
-    ("increases", "decreases"),
-    ("increased", "decreased"),
-    ("increasing", "decreasing"),
-    ("larger", "smaller"),
-    ("large", "small"),
-    ("bigger", "smaller"),
-    ("faster", "slower"),
-    ("fast", "slow"),
-    ("before", "after"),
-    ("above", "below"),
-    ("maximize", "minimize"),
-    ("maximizes", "minimizes"),
-    ("add", "remove"),
-    ("adds", "removes"),
-    ("always", "never"),
-    ("random", "deterministic"),
-    ("sharper", "flatter"),
-    ("sharpens", "flattens"),
-    ("improves", "hurts"),
-    ("improve", "hurt"),
-    ("raise", "lower"),
-    ("raises", "lowers"),
-    ("longer", "shorter"),
-    ("many", "few"),
-    ("most", "least"),
-    ("reduces", "increases"),
-    ("reduce", "increase"),
-    ("reduced", "increased"),
-    ("easier", "harder"),
-    ("cheaper", "costlier"),
-    ("inside", "outside"),
-    ("true", "false"),
-    ("correct", "incorrect"),
-    ("supervised", "unsupervised"),
-    ("encoder", "decoder"),
-    ("input", "output"),
-    ("first", "last"),
-)
-OPPOSITE_OF: dict[str, frozenset[str]] = {}
-for _a, _b in OPPOSITES:
-    OPPOSITE_OF[_a] = OPPOSITE_OF.get(_a, frozenset()) | {_b}
-    OPPOSITE_OF[_b] = OPPOSITE_OF.get(_b, frozenset()) | {_a}
+# Opposite direction words. An answer span that says one where the key point says the other
+# (and not the key point's word itself) reverses the claim. Compared on stems.
+OPPOSITE_PAIRS = """
+more less | more fewer | most least | many few | higher lower | high low | larger smaller |
+large small | bigger smaller | big small | longer shorter | long short | faster slower |
+fast slow | speeds slows | speed slow | increase decrease | increase reduce | increase drop |
+grow shrink | add remove | maximize minimize | maximise minimise | max min | before after |
+above below | always never | all none | random deterministic | sharpen flatten | sharp flat |
+peaked flat | improve hurt | improve degrade | better worse | easy hard | easier harder |
+cheap expensive | cheaper costlier | inside outside | true false | correct incorrect |
+supervised unsupervised | encoder decoder | input output | first last | frozen unfrozen |
+freeze unfreeze | frozen trained | low-rank full-rank | dense sparse | close far |
+close distant | similar different | same different | merge split | include exclude |
+accept reject | allow block | enable disable | positive negative | start end | top bottom |
+likely unlikely | probable improbable | confident uncertain | known unknown | static dynamic |
+fixed adaptive | fixed adapts | local global | private public | online offline |
+parallel sequential | stateless stateful | explicit implicit | overfit underfit |
+overfitting underfitting | precision recall | left right | upper lower | maximum minimum |
+strong weak | stronger weaker | safe unsafe | relevant irrelevant | consistent inconsistent |
+""".replace("\n", " ")
+_OPPOSITES: dict[str, set[str]] = {}
+for _pair in OPPOSITE_PAIRS.split("|"):
+    _words = _pair.split()
+    if len(_words) == 2:
+        _a, _b = _words
+        for _x, _y in ((_a, _b), (_b, _a)):
+            _OPPOSITES.setdefault(_x, set()).add(_y)
+
 
 _NO_IDEA = re.compile(
     r"^(?:sorry[, ]*)?(?:"
@@ -94,7 +73,7 @@ _NO_IDEA = re.compile(
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-+#'][a-z0-9]+)*\+*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Za-z0-9\"'(])|\s*[\n\r]+\s*|(?<=;)\s+")
-_BULLET = re.compile(r"^\s*(?:[-*•]+|\d+[.)])\s+")
+_BULLET = re.compile(r"\s*(?:[-*•]+|\d+[.)])\s+")
 _CLAUSE = re.compile(
     r"\s*[,;:]\s+|\s+(?:and|but|whereas|while|because|so that|although|though|which|since|"
     r"whereas|instead of|rather than|unlike|versus|vs\.?)\s+",
@@ -128,7 +107,7 @@ def stem(word: str) -> str:
     for suffix, keep in (
         ("izations", 4), ("ization", 4), ("ations", 4), ("ation", 4), ("ements", 4),
         ("ement", 4), ("ities", 4), ("ity", 4), ("ness", 4), ("ings", 3), ("ing", 3),
-        ("ied", 3), ("ies", 3), ("ers", 4), ("er", 4), ("ed", 3), ("ly", 4), ("es", 3),
+        ("ied", 3), ("ies", 3), ("ers", 4), ("est", 3), ("er", 3), ("ed", 3), ("ly", 4), ("es", 3),
         ("s", 3), ("e", 3),
     ):  # fmt: skip
         if word.endswith(suffix) and len(word) - len(suffix) >= keep:
@@ -157,48 +136,72 @@ def is_no_idea(answer: str) -> bool:
     return bool(_NO_IDEA.match(re.sub(r"[^\w'?/-]+", " ", text).strip()))
 
 
-def sentences(text: str) -> list[str]:
-    """Split a text into sentences (and bullet lines)."""
-    text = (text or "").strip()
-    if not text:
-        return []
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences (and bullet lines) of a text."""
+    text = text or ""
     protected = _ABBREV.sub(lambda m: m.group(0).replace(".", "\x00"), text)
-    parts = []
-    for raw in _SENTENCE_END.split(protected):
-        part = _BULLET.sub("", raw.replace("\x00", ".")).strip()
-        if part and any(ch.isalnum() for ch in part):
-            parts.append(re.sub(r"\s+", " ", part))
-    return parts
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in [*_SENTENCE_END.finditer(protected), None]:
+        end = m.start() if m is not None else len(text)
+        start = pos
+        bullet = _BULLET.match(text, start)
+        if bullet and bullet.end() <= end:
+            start = bullet.end()
+        piece = text[start:end]
+        if any(ch.isalnum() for ch in piece):
+            lead = len(piece) - len(piece.lstrip())
+            out.append((start + lead, start + len(piece.rstrip())))
+        if m is not None:
+            pos = m.end()
+    return out
 
 
-def clauses(sentence: str, min_words: int = 3) -> list[str]:
-    """Split a sentence into clauses at commas, semicolons and conjunctions.
+def clause_spans(text: str, start: int, end: int, min_words: int = 3) -> list[tuple[int, int]]:
+    """Clauses of text[start:end], split at commas, semicolons and conjunctions.
 
     Pieces shorter than `min_words` words are glued to their neighbour.
     """
-    pieces = [p.strip() for p in _CLAUSE.split(sentence) if p and p.strip()]
-    merged: list[str] = []
+    pieces: list[list[int]] = []
+    pos = start
+    for m in [*_CLAUSE.finditer(text, start, end), None]:
+        stop = m.start() if m is not None else end
+        if text[pos:stop].strip():
+            pieces.append([pos, stop])
+        if m is not None:
+            pos = m.end()
+    merged: list[list[int]] = []
     for piece in pieces:
-        if merged and len(merged[-1].split()) < min_words:
-            merged[-1] = f"{merged[-1]} {piece}"
+        if merged and len(text[merged[-1][0] : merged[-1][1]].split()) < min_words:
+            merged[-1][1] = piece[1]
         else:
             merged.append(piece)
-    if len(merged) > 1 and len(merged[-1].split()) < min_words:
-        tail = merged.pop()
-        merged[-1] = f"{merged[-1]} {tail}"
-    return merged
+    if len(merged) > 1 and len(text[merged[-1][0] : merged[-1][1]].split()) < min_words:
+        merged[-2][1] = merged.pop()[1]
+    return [(a, b) for a, b in merged]
 
 
-def units(text: str, *, with_clauses: bool = True, max_units: int = 24) -> list[str]:
-    """Sentences of a text, and their clauses when a sentence has several; deduplicated."""
-    out: list[str] = []
-    for sent in sentences(text):
-        out.append(sent)
+def unit_spans(text: str, *, with_clauses: bool = True, max_units: int = 32) -> list[tuple[int, int]]:
+    """Spans of the sentences of a text, and of their clauses where a sentence has several."""
+    out: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        out.append((start, end))
         if with_clauses:
-            parts = clauses(sent)
+            parts = clause_spans(text, start, end)
             if len(parts) > 1:
                 out.extend(parts)
     return list(dict.fromkeys(out))[:max_units]
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences (and bullet lines) of a text."""
+    return [re.sub(r"\s+", " ", text[a:b]) for a, b in sentence_spans(text or "")]
+
+
+def units(text: str, *, with_clauses: bool = True, max_units: int = 32) -> list[str]:
+    """Sentences of a text, and their clauses when a sentence has several; deduplicated."""
+    spans = unit_spans(text or "", with_clauses=with_clauses, max_units=max_units)
+    return list(dict.fromkeys(re.sub(r"\s+", " ", text[a:b]) for a, b in spans))
 
 
 def demote(text: str, question: str) -> str:
@@ -222,3 +225,32 @@ def demoted_words(text: str, question: str) -> tuple[str, ...]:
 
 def negation_count(text: str) -> int:
     return sum(1 for t in tokens(text) if t in NEGATIONS or t.endswith("n't"))
+
+
+@lru_cache(maxsize=1)
+def _opposite_stems() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for word, others in _OPPOSITES.items():
+        out.setdefault(stem(word), set()).update(stem(o) for o in others)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def has_negation(text: str) -> bool:
+    return any(t in NEGATIONS or t.endswith("n't") for t in tokens(text))
+
+
+def polarity_conflict(point: str, span: str) -> bool:
+    """Does `span` state `point` the other way round?
+
+    True when exactly one of them is negated, or when the span uses the opposite of one of the
+    point's direction words without using that word itself ("flattens" for "sharpens").
+    """
+    if has_negation(point) != has_negation(span):
+        return True
+    opposites = _opposite_stems()
+    point_stems = {stem(t) for t in tokens(point)}
+    span_stems = {stem(t) for t in tokens(span)}
+    for word in point_stems - span_stems:
+        if opposites.get(word, frozenset()) & (span_stems - point_stems):
+            return True
+    return False

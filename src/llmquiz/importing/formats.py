@@ -22,6 +22,7 @@ CARD_NUMBER = re.compile(r"^\s*(\d{1,4})\s*$")
 RATING_START = re.compile(r"^\s*how well did you know this\s*\??\s*$", re.IGNORECASE)
 RATING_LINE = re.compile(r"^\s*(?:[1-5]|not at all|perfectly)?\s*$", re.IGNORECASE)
 LABEL = re.compile(r"^[^:]{1,60}:(?:\s+\S|$)")
+MAX_FORMULA_LINES = 40  # a '$$' with no closing '$$' this close is not a formula
 
 
 QUESTION_WORDS = word_set(
@@ -68,22 +69,28 @@ def find_raw_items(lines: Sequence[str], fmt: str) -> list[RawItem]:
 def literal_spans(lines: Sequence[str]) -> list[tuple[int, int]]:
     """(start, stop) of fenced code blocks and multi-line $$ formulas: never structure."""
     spans: list[tuple[int, int]] = []
-    start, closer = 0, ""
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if closer:
-            if _closes(stripped, closer):
-                spans.append((start, index + 1))
-                closer = ""
-            continue
-        fence = FENCE.match(line)
-        if fence:
-            start, closer = index, fence[1]
-        elif stripped.startswith("$$") and (stripped == "$$" or not stripped.endswith("$$")):
-            start, closer = index, "$$"
-    if closer:
-        spans.append((start, len(lines)))
+    index = 0
+    while index < len(lines):
+        stop = _literal_stop(lines, index)
+        if stop is not None:
+            spans.append((index, stop))
+        index = stop or index + 1
     return spans
+
+
+def _literal_stop(lines: Sequence[str], start: int) -> int | None:
+    """Where a literal block opened at `start` ends; None when no block opens there."""
+    stripped = lines[start].strip()
+    fence = FENCE.match(lines[start])
+    if fence:  # an unclosed fence runs to the end, as in CommonMark
+        closing = (i for i in range(start + 1, len(lines)) if lines[i].strip().startswith(fence[1]))
+        return next(closing, len(lines) - 1) + 1
+    if stripped.startswith("$$") and (stripped == "$$" or not stripped.endswith("$$")):
+        window = range(start + 1, min(start + 1 + MAX_FORMULA_LINES, len(lines)))
+        closing = (i for i in window if lines[i].strip().endswith("$$"))
+        found = next(closing, None)
+        return None if found is None else found + 1
+    return None
 
 
 def literal_mask(lines: Sequence[str]) -> list[bool]:
@@ -91,10 +98,6 @@ def literal_mask(lines: Sequence[str]) -> list[bool]:
     for start, stop in literal_spans(lines):
         mask[start:stop] = [True] * (stop - start)
     return mask
-
-
-def _closes(stripped: str, closer: str) -> bool:
-    return stripped.endswith("$$") if closer == "$$" else stripped.startswith(closer)
 
 
 def _body(lines: Sequence[str], start: int, stop: int) -> Body:
@@ -141,10 +144,7 @@ def _headings(lines: Sequence[str]) -> list[_Heading]:
 
 
 def _is_question_heading(text: str) -> bool:
-    words = text.split()
-    return bool(
-        NUMBER_PREFIX.match(text) or text.endswith("?") or (words and words[0].lower() in QUESTION_WORDS)
-    )
+    return bool(NUMBER_PREFIX.match(text)) or _is_question_like(text)
 
 
 def _question_level(headings: Sequence[_Heading]) -> int | None:
@@ -200,9 +200,19 @@ def _is_boundary(lines: Sequence[str], index: int) -> bool:
 
 
 def _looks_like_sub_item(text: str) -> bool:
-    """'Text Generation:' or 'Truncation: limit the input' - the shape of nested list items."""
+    """'Text Generation:', 'Truncation: limit the input', 'Collect data.': nested list items.
+
+    Asked only when a line's number fits both the top-level list and a nested list.
+    """
     text = clean_inline(text).strip()
-    return text.endswith(":") or bool(LABEL.match(text))
+    if text.endswith(":") or LABEL.match(text):
+        return True
+    return text.endswith(".") and not _is_question_like(text)
+
+
+def _is_question_like(text: str) -> bool:
+    words = text.split()
+    return text.endswith("?") or bool(words and words[0].lower() in QUESTION_WORDS)
 
 
 def _top_level_starts(lines: Sequence[str]) -> list[int]:
