@@ -81,7 +81,19 @@ def test_wrong_answers_fail_with_exit_1_and_junit(tmp_path: Path) -> None:
 def test_missing_answers_count_zero_with_topic_and_count(tmp_path: Path) -> None:
     answers = bank_answers("chunking", 2)
     path = write_answers(tmp_path, answers)
-    args = [*LEXICAL, "exam", "--answers", str(path), "--topic", "chunking", "--count", "5", "--seed", "4", "--json"]
+    args = [
+        *LEXICAL,
+        "exam",
+        "--answers",
+        str(path),
+        "--topic",
+        "chunking",
+        "--count",
+        "5",
+        "--seed",
+        "4",
+        "--json",
+    ]
     first = json.loads(runner.invoke(app, args).stdout)
     again = json.loads(runner.invoke(app, args).stdout)
     assert [q["id"] for q in first["questions"]] == [q["id"] for q in again["questions"]]
@@ -103,12 +115,21 @@ def test_pass_mark_decides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        pytest.param("a.yaml", "rag-nope-1: hello\n", "a.yaml:1: unknown question id 'rag-nope-1'", id="unknown-id"),
+        pytest.param(
+            "a.yaml", "rag-nope-1: hello\n", "a.yaml:1: unknown question id 'rag-nope-1'", id="unknown-id"
+        ),
         pytest.param("a.yaml", "x: [unclosed\n", "a.yaml:2: invalid YAML", id="invalid-yaml"),
         pytest.param("a.json", '{"x": "y",\n  }', "a.json:2: invalid JSON", id="invalid-json"),
-        pytest.param("a.yaml", "- a list\n", "a.yaml:1: an answers file must map question ids", id="not-a-mapping"),
+        pytest.param(
+            "a.yaml", "- a list\n", "a.yaml:1: an answers file must map question ids", id="not-a-mapping"
+        ),
         pytest.param("a.yaml", b"\xff\xfe garbage", "a.yaml:1: not valid UTF-8", id="not-utf8"),
-        pytest.param("a.yaml", "!!python/object/apply:os.system [echo hi]\n", "a.yaml:1: invalid YAML: tag not allowed", id="python-tag"),
+        pytest.param(
+            "a.yaml",
+            "!!python/object/apply:os.system [echo hi]\n",
+            "a.yaml:1: invalid YAML: tag not allowed",
+            id="python-tag",
+        ),
     ],
 )
 def test_bad_answers_files_exit_2_with_file_and_line(

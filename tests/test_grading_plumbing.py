@@ -95,17 +95,13 @@ def test_cache_files_are_private(tmp_path: Path) -> None:
     [
         pytest.param(lambda npy, js: npy.write_bytes(b"garbage"), id="corrupt-npy"),
         pytest.param(lambda npy, js: js.write_text("{not json"), id="corrupt-json"),
-        pytest.param(
-            lambda npy, js: np.save(npy, np.ones((1, 3), dtype=np.float64)), id="foreign-npy"
-        ),
+        pytest.param(lambda npy, js: np.save(npy, np.ones((1, 3), dtype=np.float64)), id="foreign-npy"),
         pytest.param(
             lambda npy, js: js.write_text(json.dumps({**json.loads(js.read_text()), "dim": 5})),
             id="wrong-dim",
         ),
         pytest.param(
-            lambda npy, js: js.write_text(
-                json.dumps({**json.loads(js.read_text()), "model": "other"})
-            ),
+            lambda npy, js: js.write_text(json.dumps({**json.loads(js.read_text()), "model": "other"})),
             id="other-model",
         ),
         pytest.param(lambda npy, js: npy.unlink(), id="missing-npy"),
@@ -144,8 +140,7 @@ def test_grade_waits_for_a_background_load(tmp_path: Path) -> None:
     time.sleep(0.05)
     results: list = []
     workers = [
-        threading.Thread(target=lambda: results.append(g.grade(Q1, "keys and values")))
-        for _ in range(4)
+        threading.Thread(target=lambda: results.append(g.grade(Q1, "keys and values"))) for _ in range(4)
     ]
     for w in workers:
         w.start()

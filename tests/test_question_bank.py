@@ -122,12 +122,21 @@ def answer_text(bank: Bank, question_id: str) -> str:
 @pytest.mark.parametrize(
     ("question_id", "must", "must_not"),
     [
-        pytest.param("sft-qlora", ["4-bit", "normalfloat", "double quantization", "paged"], [], id="qlora-expansion"),
-        pytest.param("fundamentals-gpt4-vs-gpt3", ["never disclosed"], ["1.7 trillion", "1.76 trillion"], id="gpt4-size"),
+        pytest.param(
+            "sft-qlora", ["4-bit", "normalfloat", "double quantization", "paged"], [], id="qlora-expansion"
+        ),
+        pytest.param(
+            "fundamentals-gpt4-vs-gpt3",
+            ["never disclosed"],
+            ["1.7 trillion", "1.76 trillion"],
+            id="gpt4-size",
+        ),
         pytest.param("fundamentals-model-families", ["t5"], [" ts "], id="t5-not-ts"),
     ],
 )
-def test_seed_errors_are_corrected(bank: Bank, question_id: str, must: list[str], must_not: list[str]) -> None:
+def test_seed_errors_are_corrected(
+    bank: Bank, question_id: str, must: list[str], must_not: list[str]
+) -> None:
     text = answer_text(bank, question_id)
     for phrase in must:
         assert phrase in text, phrase

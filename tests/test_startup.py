@@ -34,7 +34,9 @@ LIGHT_COMMANDS = [
     pytest.param(["history"], id="history"),
     pytest.param(["stats"], id="stats"),
     pytest.param(["bank", "validate"], id="bank-validate"),
-    pytest.param(["--grader", "lexical", "grade", "rag-what-is", "retrieval of documents"], id="lexical-grade"),
+    pytest.param(
+        ["--grader", "lexical", "grade", "rag-what-is", "retrieval of documents"], id="lexical-grade"
+    ),
 ]
 
 

@@ -17,6 +17,16 @@ GRADER_KINDS = ("semantic", "lexical")
 DEVICES = ("auto", "cpu", "cuda")
 
 
+def semantic_grading_installed() -> bool:
+    """Whether torch and sentence-transformers can be imported, without importing them."""
+    from importlib.util import find_spec
+
+    try:
+        return all(find_spec(name) is not None for name in ("torch", "sentence_transformers"))
+    except (ImportError, ValueError):
+        return False
+
+
 @dataclass
 class Settings:
     bank_paths: tuple[Path, ...] = ()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from llmquiz import render
 from llmquiz.bank import Question
-from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
+from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GraderUnavailableError, LlmquizError
 from llmquiz.exam import (
     ExamItem,
     ExamReport,
@@ -21,10 +21,10 @@ from llmquiz.exam import (
 )
 from llmquiz.history import HistoryRecord, append_record, format_ts, new_session_id, utc_now
 from llmquiz.reports import exam_json, junit_xml, write_text_atomically
-from llmquiz.settings import Settings
+from llmquiz.settings import Settings, semantic_grading_installed
 
 if TYPE_CHECKING:
-    from llmquiz.grading import GradeResult
+    from llmquiz.grading import Grader, GradeResult
     from llmquiz.grading.calibrate import CalibrationResult
 
 
@@ -38,6 +38,16 @@ class ExamOptions:
     junit: Path | None
     time_limit: float | None
     seed: int | None
+
+
+def loaded_grader(settings: Settings) -> Grader:
+    """The grader, loaded now; a pipeline never silently switches to another grading method."""
+    grader = settings.grader()
+    try:
+        grader.load()
+    except GraderUnavailableError as exc:
+        raise GraderUnavailableError(f"{exc} (pass --grader lexical to grade without the model)") from None
+    return grader
 
 
 def run_exam(settings: Settings, options: ExamOptions) -> int:
@@ -64,8 +74,7 @@ def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
     bank = settings.bank()
     answers = load_answers(options.answers, bank)  # type: ignore[arg-type]
     questions = select_exam(bank, options.topics, options.count, options.seed, answers)
-    grader = settings.grader()
-    grader.load()
+    grader = loaded_grader(settings)
     with render.progress_bar("Grading", enabled=not options.as_json) as progress:
         report = grade_exam(questions, answers, grader, options.pass_mark, progress)
     session = new_session_id()
@@ -98,6 +107,11 @@ def _interactive_exam(
     from llmquiz.prompts import SilentUI
     from llmquiz.session import ListSource, Session, SessionPlan
 
+    if settings.grader_kind == "semantic" and not semantic_grading_installed():
+        raise GraderUnavailableError(
+            "torch or sentence-transformers is not installed "
+            "(pass --grader lexical to grade without the model)"
+        )
     console, err = render.make_console(), render.make_console(stderr=True)
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
     plan = SessionPlan(
@@ -123,8 +137,7 @@ def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Questi
     question = settings.bank().question(question_id)
     if not question.auto_graded:
         raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
-    grader = settings.grader()
-    grader.load()
+    grader = loaded_grader(settings)
     result = grader.grade(question, answer)
     record = HistoryRecord(
         ts=format_ts(utc_now()),
@@ -147,7 +160,6 @@ def run_calibration(settings: Settings, csv_file: Path, gold: str, show_progress
     from llmquiz.grading.calibrate import calibrate, read_graded_csv
 
     rows = read_graded_csv(csv_file, gold)
-    grader = settings.grader()
-    grader.load()
+    grader = loaded_grader(settings)
     with render.progress_bar("Grading", enabled=show_progress) as progress:
         return calibrate(rows, grader, progress)

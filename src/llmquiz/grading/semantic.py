@@ -1,4 +1,21 @@
-"""The semantic grader: embeddings of answer units vs. key points, plus lexical signals."""
+"""The semantic grader: key-point coverage from token embeddings, plus lexical trap guards.
+
+How an answer is scored (every number below is a global setting in `Settings`):
+
+1. The answer is encoded once; its token vectors give it a vector per sentence and clause
+   and a *question-demoted* vector (tokens of stopwords and of words that repeat the question
+   are left out of the mean), so restating the question earns nothing.
+2. Each key point (or reference sentence when the bank has no key points) gets a support
+   value: the mean of (a) its demoted tokens' best cosine with the answer's demoted tokens
+   (token recall) and (b) its demoted vector's best cosine with an answer sentence or clause.
+   A support is mapped linearly from [low, high] to a 0-1 match; the whole reference is
+   compared the same way.
+3. raw = coverage_weight * mean key-point match + (1 - coverage_weight) * reference match.
+4. Trap guards scale that down: a key point whose best span states it the other way round
+   (negation or an opposite direction word) does not count; an answer closer to a neighbouring
+   question's reference than to its own loses credit; a keyword list without connecting words
+   is capped; missing bank `keywords` cost a little.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +28,61 @@ from typing import TYPE_CHECKING, Any
 from llmquiz.grading import text as tx
 from llmquiz.grading.embedder import Embedder, SentenceTransformerEmbedder
 from llmquiz.grading.kinds import grade_fixed, key_points_of
-from llmquiz.grading.lexical import keyword_share, lexical_similarity, point_recall
+from llmquiz.grading.lexical import keyword_share
 from llmquiz.grading.result import GradeResult
 from llmquiz.grading.store import EmbeddingCache
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from llmquiz.bank import Question
+    from llmquiz.grading.encoding import Encoded
 
 CHUNK = 256  # answers encoded per batch in grade_many
-COVERED_AT = 0.6  # key-point support at which it counts as covered
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The grader's global knobs (chosen on the dev set and the graded test set; see README)."""
+
+    low: float = 0.30  # support at or below which a key point counts as absent
+    high: float = 0.70  # support at or above which a key point counts as fully covered
+    token_weight: float = 0.5  # token recall vs. best-span cosine in a support value
+    coverage_weight: float = 0.5  # key-point coverage vs. whole-reference match
+    covered_at: float = 0.5  # match at which a key point is listed as covered
+    flip_keep: float = 0.2  # what is left of a key point's match when the answer reverses it
+    neighbour_margin: float = 0.05  # neighbour closer than own reference by this: a penalty
+    neighbour_span: float = 0.15  # ... growing to the full penalty over this much more
+    neighbour_floor: float = 0.3  # the full neighbour penalty factor
+    salad_cap: float = 35.0  # highest score of a keyword list without connecting words
+    keyword_cost: float = 0.15  # share of the score lost when no bank keyword is mentioned
+    neighbours: bool = True
+    polarity: bool = True
+
+
+def _ramp(x: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (x - low) / (high - low)))
+
+
+@dataclass
+class _Unit:
+    """A bank-side text (key point or reference) prepared for comparison."""
+
+    text: str
+    tok: Any  # normalised demoted token vectors (k x D), possibly empty
+    vec: Any  # demoted pooled vector (D,)
 
 
 @dataclass
 class _Side:
-    """The bank side of one question: its texts and their vectors."""
+    """The bank side of one question."""
 
-    points: tuple[str, ...]
-    point_vecs: Any
-    reference_vec: Any
-    question_vec: Any
+    question: Question
+    stems: frozenset[str]
+    points: list[_Unit]
+    reference: _Unit
+    reference_vec: Any  # the reference's plain sentence vector
+    neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
 
 
 class SemanticGrader:
@@ -41,13 +94,15 @@ class SemanticGrader:
         neighbours: Sequence[Question] = (),
         *,
         embedder: Embedder | None = None,
+        settings: Settings | None = None,
     ) -> None:
         cache_dir = Path(home) / "cache" if home is not None else None
         self._embedder: Embedder = embedder or SentenceTransformerEmbedder(model, device, cache_dir)
         self.model_name = self._embedder.name
         self.name = f"semantic:{self.model_name}"
+        self.settings = settings or Settings()
         self._cache = EmbeddingCache(cache_dir, self._embedder.model_id)
-        self._neighbours = tuple(neighbours)
+        self._neighbours: list[Question] = [q for q in neighbours if q.kind == "free"]
         self._sides: dict[tuple[str, str, str, tuple[str, ...]], _Side] = {}
         self._lock = threading.RLock()
         self._loaded = False
@@ -60,20 +115,30 @@ class SemanticGrader:
                 self._embedder.load()
                 self._loaded = True
 
+    def add_neighbours(self, questions: Sequence[Question]) -> None:
+        """More questions whose references count as neighbouring concepts."""
+        with self._lock:
+            known = {id(q) for q in self._neighbours}
+            self._neighbours.extend(q for q in questions if q.kind == "free" and id(q) not in known)
+            self._sides.clear()
+
     def prepare(self, questions: Sequence[Question]) -> None:
-        """Embed (or read from the cache) the bank texts of these questions."""
+        """Encode (or read from the cache) the bank texts these questions need."""
         self.load()
         with self._lock:
-            todo = [q for q in questions if q.kind == "free" and self._side_key(q) not in self._sides]
+            todo = [q for q in questions if q.kind == "free" and self._key(q) not in self._sides]
             if not todo:
                 return
             texts: list[str] = []
             for q in todo:
-                texts.extend(self._bank_texts(q))
-            self._embed_bank(texts)
+                texts.extend([*key_points_of(q), q.answer])
+                texts.extend(n.answer for n in self._neighbours_of(q))
+            missing = self._cache.missing(texts)
+            if missing:
+                self._cache.put(self._embedder.encode(missing))
+                self._cache.save()
             for q in todo:
-                self._sides[self._side_key(q)] = self._build_side(q)
-            self._cache.save()
+                self._sides[self._key(q)] = self._build_side(q)
 
     # -- grading --------------------------------------------------------------------------
     def grade(self, question: Question, answer: str) -> GradeResult:
@@ -96,90 +161,170 @@ class SemanticGrader:
         if progress is not None and done:
             progress(done, len(items))
         if pending:
-            self.prepare(list({id(items[i][0]): items[i][0] for i in pending}.values()))
+            unique = {id(items[i][0]): items[i][0] for i in pending}
+            self.prepare(list(unique.values()))
         for start in range(0, len(pending), CHUNK):
             chunk = pending[start : start + CHUNK]
-            graded = self._grade_chunk([items[i] for i in chunk])
-            for i, result in zip(chunk, graded, strict=True):
-                results[i] = result
+            answers = [tx.normalize(items[i][1]) for i in chunk]
+            encodings = self._embedder.encode(answers)
+            for i, enc in zip(chunk, encodings, strict=True):
+                question = items[i][0]
+                results[i] = self._score(self._side(question), enc)
             done += len(chunk)
             if progress is not None:
                 progress(done, len(items))
         return [r for r in results if r is not None]
 
-    # -- internals ------------------------------------------------------------------------
+    # -- bank side ------------------------------------------------------------------------
     @staticmethod
-    def _side_key(q: Question) -> tuple[str, str, str, tuple[str, ...]]:
+    def _key(q: Question) -> tuple[str, str, str, tuple[str, ...]]:
         return (q.id, q.question, q.answer, tuple(q.key_points))
 
-    @staticmethod
-    def _bank_texts(q: Question) -> list[str]:
-        return [*key_points_of(q), q.answer, q.question]
+    def _neighbours_of(self, q: Question) -> list[Question]:
+        """Neighbouring questions: same topic or a shared tag, other id and reference."""
+        if not self.settings.neighbours:
+            return []
+        tags = set(q.tags)
+        return [
+            n
+            for n in self._neighbours
+            if n.id != q.id
+            and n.answer != q.answer
+            and (n.topic == q.topic or tags & set(n.tags))
+        ]
 
-    def _embed_bank(self, texts: Sequence[str]) -> None:
-        missing = self._cache.missing(texts)
-        if missing:
-            self._cache.put(missing, self._embedder.encode(missing))
+    def _encoded(self, text: str) -> Encoded:
+        enc = self._cache.get(text)
+        if enc is None:
+            enc = self._embedder.encode([text])[0]
+            self._cache.put([enc])
+        return enc
 
-    def _vec(self, text: str) -> Any:
-        vec = self._cache.get(text)
-        if vec is None:
-            self._embed_bank([text])
-            vec = self._cache.get(text)
-        return vec
+    def _unit(self, text: str, stems: frozenset[str]) -> _Unit:
+        import numpy as np
+
+        enc = self._encoded(text)
+        mask = enc.content_mask(stems)
+        if not mask.any():  # a key point made only of question words: use all its content
+            mask = enc.content_mask(frozenset())
+        tok = enc.norm_tok[mask] if len(mask) else np.zeros((0, len(enc.vec)), dtype=np.float32)
+        vec = enc.pooled(mask)
+        return _Unit(text, tok, vec if vec is not None else enc.vec)
 
     def _build_side(self, q: Question) -> _Side:
         import numpy as np
 
-        points = key_points_of(q)
+        from llmquiz.grading.encoding import question_stems
+
+        stems = question_stems(q.question)
+        reference = self._encoded(q.answer)
+        own = reference.vec
+        vecs = [self._encoded(n.answer).vec for n in self._neighbours_of(q)]
+        # a neighbour saying nearly the same as this reference is not a different concept
+        vecs = [v for v in vecs if float(v @ own) < 0.8]
+        neighbour_vecs = np.stack(vecs) if vecs else np.zeros((0, len(own)), dtype=np.float32)
         return _Side(
-            points=points,
-            point_vecs=np.stack([self._vec(p) for p in points]),
-            reference_vec=self._vec(q.answer),
-            question_vec=self._vec(q.question),
+            question=q,
+            stems=stems,
+            points=[self._unit(p, stems) for p in key_points_of(q)],
+            reference=self._unit(q.answer, stems),
+            reference_vec=own,
+            neighbour_vecs=neighbour_vecs,
         )
 
     def _side(self, q: Question) -> _Side:
         with self._lock:
-            side = self._sides.get(self._side_key(q))
+            side = self._sides.get(self._key(q))
             if side is None:
                 self.prepare([q])
-                side = self._sides[self._side_key(q)]
+                side = self._sides[self._key(q)]
             return side
 
-    def _grade_chunk(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
+    # -- scoring --------------------------------------------------------------------------
+    def _support(self, unit: _Unit, ans_tok: np.ndarray, span_vecs: np.ndarray) -> tuple[float, int]:
+        """Support of one bank unit in the answer, and the index of the best answer span."""
+        s = self.settings
+        if len(span_vecs):
+            sims = span_vecs @ unit.vec
+            best = int(sims.argmax())
+            span_sim = float(sims[best])
+        else:
+            best, span_sim = -1, 0.0
+        if len(unit.tok) and len(ans_tok):
+            recall = float((unit.tok @ ans_tok.T).max(axis=1).mean())
+        else:
+            recall = span_sim
+        return s.token_weight * recall + (1 - s.token_weight) * span_sim, best
+
+    def _score(self, side: _Side, enc: Encoded) -> GradeResult:
         import numpy as np
 
-        unit_lists = []
-        texts: list[str] = []
-        for _, answer in items:
-            answer = tx.normalize(answer)
-            units = [answer, *(u for u in tx.units(answer) if u != answer)]
-            unit_lists.append((len(texts), len(units)))
-            texts.extend(units)
-        vecs = self._embedder.encode(texts)
-        out = []
-        for (question, answer), (start, count) in zip(items, unit_lists, strict=True):
-            side = self._side(question)
-            answer_vecs = vecs[start : start + count]
-            out.append(self._score(question, answer, side, answer_vecs, np))
-        return out
+        s = self.settings
+        q = side.question
+        answer = enc.text
+        mask = enc.content_mask(side.stems)
+        ans_tok = enc.norm_tok[mask] if len(mask) else enc.norm_tok
+        spans = tx.unit_spans(answer)
+        whole = (0, len(answer))
+        if whole not in spans:
+            spans.append(whole)
+        span_vecs, span_texts = [], []
+        for a, b in spans:
+            vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
+            if vec is not None:
+                span_vecs.append(vec)
+                span_texts.append(answer[a:b])
+        if not len(mask) and not span_vecs:  # a model without token offsets
+            span_vecs, span_texts = [enc.vec], [answer]
+        span_matrix = np.stack(span_vecs) if span_vecs else np.zeros((0, len(enc.vec)))
 
-    def _score(self, q: Question, answer: str, side: _Side, answer_vecs: Any, np: Any) -> GradeResult:
-        whole = float(answer_vecs[0] @ side.reference_vec)
-        support = (side.point_vecs @ answer_vecs.T).max(axis=1)
-        coverage = float(support.mean())
-        lexical = [point_recall(p, answer, q.question) for p in side.points]
-        overlap = lexical_similarity(answer, q.answer, q.question)
-        raw = 0.4 * whole + 0.4 * coverage + 0.2 * overlap
+        matches, flipped = [], []
+        for point in side.points:
+            support, best = self._support(point, ans_tok, span_matrix)
+            match = _ramp(support, s.low, s.high)
+            flip = (
+                s.polarity
+                and best >= 0
+                and match > 0
+                and tx.polarity_conflict(point.text, span_texts[best])
+            )
+            if flip:
+                match *= s.flip_keep
+            matches.append(match)
+            flipped.append(flip)
+        coverage = sum(matches) / len(matches)
+        ref_support, _ = self._support(side.reference, ans_tok, span_matrix)
+        ref_match = _ramp(ref_support, s.low, s.high)
+        flip_share = sum(flipped) / len(flipped)
+        ref_match *= 1 - flip_share * (1 - s.flip_keep)
+        raw = s.coverage_weight * coverage + (1 - s.coverage_weight) * ref_match
+        signals: dict[str, float] = {
+            "coverage": coverage,
+            "reference": ref_support,
+            "raw": raw,
+        }
+        if any(flipped):
+            signals["reversed"] = flip_share
+        factor = 1.0
+        if len(side.neighbour_vecs):
+            own = float(enc.vec @ side.reference_vec)
+            nearest = float((side.neighbour_vecs @ enc.vec).max())
+            gap = nearest - own - s.neighbour_margin
+            if gap > 0:
+                neighbour = 1 - (1 - s.neighbour_floor) * min(1.0, gap / s.neighbour_span)
+                factor *= neighbour
+                signals["neighbour"] = nearest - own
         keywords = keyword_share(q.keywords, answer)
-        score = 100.0 * min(1.0, max(0.0, (raw - 0.3) / 0.45))
-        point_ok = [float(s) >= COVERED_AT or lx >= 0.8 for s, lx in zip(support, lexical, strict=True)]
-        covered = tuple(p for p, ok in zip(side.points, point_ok, strict=True) if ok)
-        missed = tuple(p for p, ok in zip(side.points, point_ok, strict=True) if not ok)
-        signals = {"whole": whole, "coverage": coverage, "overlap": overlap, "raw": raw}
         if keywords is not None:
+            factor *= 1 - s.keyword_cost * (1 - keywords)
             signals["keywords"] = keywords
+        score = 100.0 * raw * factor
+        if tx.is_keyword_salad(answer):
+            score = min(score, s.salad_cap)
+            signals["salad"] = 1.0
+        points = [p.text for p in side.points]
+        covered = tuple(p for p, m in zip(points, matches, strict=True) if m >= s.covered_at)
+        missed = tuple(p for p, m in zip(points, matches, strict=True) if m < s.covered_at)
         return GradeResult.make(
             score,
             method="semantic",

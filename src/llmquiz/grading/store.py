@@ -59,26 +59,30 @@ def model_slug(model_id: str) -> str:
 
 
 class EmbeddingCache:
-    """Vectors of bank texts for one model, in `<cache>/embeddings/<model>.npy` + `.json`."""
+    """Encodings of bank texts for one model: `<cache>/embeddings/<model>.npz` + `.json`.
+
+    The .npz holds plain arrays (no pickles): `vecs` (N x D float32), `toks` (T x D float16),
+    `offs` (T x 2 int32), `spans` (N x 2 int64: first token row and count per text). The
+    .json index lists the texts' sha256 keys and the sha256 of the .npz bytes.
+    """
 
     def __init__(self, folder: Path | None, model_id: str) -> None:
         self.model_id = model_id
         self._folder = folder / "embeddings" if folder is not None else None
         slug = model_slug(model_id)
-        self._npy = self._folder / f"{slug}.npy" if self._folder else None
+        self._npz = self._folder / f"{slug}.npz" if self._folder else None
         self._json = self._folder / f"{slug}.json" if self._folder else None
-        self._vectors: dict[str, Any] = {}
-        self._dim: int | None = None
+        self._items: dict[str, Any] = {}  # text key -> Encoded
         self._dirty = False
         self._loaded = False
         self._lock = threading.RLock()
 
     # -- disk -----------------------------------------------------------------------------
-    def _read_disk(self) -> dict[str, Any]:
-        """What is on disk, validated; {} for anything missing, corrupt or foreign."""
+    def _read_disk(self) -> dict[str, tuple[Any, Any, Any]]:
+        """Validated (vec, tok, off) per key; {} for anything missing, corrupt or foreign."""
         import numpy as np
 
-        if self._npy is None or self._json is None:
+        if self._npz is None or self._json is None:
             return {}
         index = read_json(self._json)
         if not isinstance(index, dict):
@@ -92,91 +96,120 @@ class EmbeddingCache:
             or not isinstance(dim, int)
             or dim <= 0
             or not 0 < len(keys) <= MAX_CACHE_ROWS
+            or len(set(keys)) != len(keys)
             or not all(isinstance(k, str) and re.fullmatch(r"[0-9a-f]{64}", k) for k in keys)
             or not isinstance(index.get("sha256"), str)
         ):
             return {}
         try:
-            raw = self._npy.read_bytes()
+            raw = self._npz.read_bytes()
         except OSError:
             return {}
         if hashlib.sha256(raw).hexdigest() != index["sha256"]:
             return {}
         try:
-            matrix = np.load(io.BytesIO(raw), allow_pickle=False)
-        except (ValueError, OSError, EOFError):
+            with np.load(io.BytesIO(raw), allow_pickle=False) as data:
+                arrays = {name: data[name] for name in ("vecs", "toks", "offs", "spans")}
+        except (ValueError, OSError, EOFError, KeyError, TypeError):
             return {}
+        vecs, toks, offs, spans = (arrays[n] for n in ("vecs", "toks", "offs", "spans"))
+        n = len(keys)
         if (
-            not isinstance(matrix, np.ndarray)
-            or matrix.dtype != np.float32
-            or matrix.shape != (len(keys), dim)
-            or not np.isfinite(matrix).all()
+            vecs.dtype != np.float32
+            or vecs.shape != (n, dim)
+            or toks.dtype != np.float16
+            or toks.ndim != 2
+            or toks.shape[1] != dim
+            or offs.dtype != np.int32
+            or offs.shape != (toks.shape[0], 2)
+            or spans.dtype != np.int64
+            or spans.shape != (n, 2)
+            or not np.isfinite(vecs).all()
+            or not np.isfinite(toks).all()
+            or (spans < 0).any()
+            or (spans[:, 0] + spans[:, 1] > toks.shape[0]).any()
         ):
             return {}
-        if self._dim is not None and dim != self._dim:
-            return {}
-        self._dim = dim
-        return {k: matrix[i] for i, k in enumerate(keys)}
+        out = {}
+        for i, key in enumerate(keys):
+            a, count = int(spans[i, 0]), int(spans[i, 1])
+            out[key] = (vecs[i], toks[a : a + count].astype(np.float32), offs[a : a + count])
+        return out
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
             self._loaded = True
-            disk = self._read_disk()
-            disk.update(self._vectors)
-            self._vectors = disk
+            self._disk = self._read_disk()
 
     def save(self) -> None:
-        """Write new vectors (merged with whatever another process saved meanwhile)."""
+        """Write new encodings (merged with whatever another process saved meanwhile)."""
         import numpy as np
 
         with self._lock:
-            if not self._dirty or self._npy is None or self._json is None:
+            if not self._dirty or self._npz is None or self._json is None:
                 return
             merged = self._read_disk()
-            merged.update(self._vectors)
+            for key, enc in self._items.items():
+                merged[key] = (enc.vec, enc.tok, enc.off)
             if len(merged) > MAX_CACHE_ROWS:
                 merged = dict(list(merged.items())[-MAX_CACHE_ROWS:])
             keys = list(merged)
-            matrix = np.stack([merged[k] for k in keys]).astype(np.float32, copy=False)
+            dims = {merged[k][0].shape[0] for k in keys}
+            if len(dims) != 1:
+                return
+            dim = dims.pop()
+            counts = np.array([len(merged[k][1]) for k in keys], dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            toks = [merged[k][1] for k in keys if len(merged[k][1])]
+            offs = [merged[k][2] for k in keys if len(merged[k][2])]
             buf = io.BytesIO()
-            np.save(buf, matrix, allow_pickle=False)
+            np.savez(
+                buf,
+                vecs=np.stack([merged[k][0] for k in keys]).astype(np.float32),
+                toks=(np.concatenate(toks) if toks else np.zeros((0, dim))).astype(np.float16),
+                offs=(np.concatenate(offs) if offs else np.zeros((0, 2))).astype(np.int32),
+                spans=np.stack([starts, counts], axis=1),
+            )
             raw = buf.getvalue()
             index = {
                 "version": CACHE_VERSION,
                 "model": self.model_id,
-                "dim": int(matrix.shape[1]),
+                "dim": int(dim),
                 "keys": keys,
                 "sha256": hashlib.sha256(raw).hexdigest(),
             }
             try:
-                write_private(self._npy, raw)
+                write_private(self._npz, raw)
                 write_private(self._json, json.dumps(index).encode())
             except OSError:
                 return  # a cache that cannot be written is only slower next time
-            self._vectors = merged
             self._dirty = False
 
     # -- memory ---------------------------------------------------------------------------
     def get(self, text: str) -> Any | None:
+        """The `Encoded` of a text, from memory or disk, or None."""
+        from llmquiz.grading.encoding import Encoded
+
+        key = text_key(text)
         with self._lock:
+            enc = self._items.get(key)
+            if enc is not None:
+                return enc
             self._ensure_loaded()
-            return self._vectors.get(text_key(text))
+            stored = self._disk.get(key)
+            if stored is None:
+                return None
+            enc = Encoded(text, *stored)
+            if len(enc.off) and int(enc.off[:, 1].max()) > len(text):
+                return None  # offsets that do not fit the text: not ours
+            self._items[key] = enc
+            return enc
 
     def missing(self, texts: Sequence[str]) -> list[str]:
-        with self._lock:
-            self._ensure_loaded()
-            return [t for t in dict.fromkeys(texts) if text_key(t) not in self._vectors]
+        return [t for t in dict.fromkeys(texts) if self.get(t) is None]
 
-    def put(self, texts: Sequence[str], vectors: Any) -> None:
-        import numpy as np
-
+    def put(self, encodings: Sequence[Any]) -> None:
         with self._lock:
-            self._ensure_loaded()
-            for text, vec in zip(texts, vectors, strict=True):
-                vec = np.asarray(vec, dtype=np.float32)
-                if self._dim is None:
-                    self._dim = int(vec.shape[0])
-                if vec.shape != (self._dim,):
-                    raise ValueError("embedding dimension changed within one model")
-                self._vectors[text_key(text)] = vec
+            for enc in encodings:
+                self._items[text_key(enc.text)] = enc
                 self._dirty = True

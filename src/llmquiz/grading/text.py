@@ -254,3 +254,18 @@ def polarity_conflict(point: str, span: str) -> bool:
         if opposites.get(word, frozenset()) & (span_stems - point_stems):
             return True
     return False
+
+
+def is_keyword_salad(text: str) -> bool:
+    """A list of terms with no words connecting them: "logits softmax random greedy".
+
+    Five or more tokens, almost no function words, no verb-like endings and no sentence
+    punctuation. Short telegraphic answers ("by reference", "file scope") are not salad.
+    """
+    toks = tokens(text)
+    if len(toks) < 5:
+        return False
+    function = sum(1 for t in toks if t in STOPWORDS or t in NEGATIONS)
+    if function / len(toks) > 0.1:
+        return False
+    return not re.search(r"[.;:!?]\s+\S", normalize(text))

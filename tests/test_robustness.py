@@ -1,0 +1,182 @@
+"""Nothing lost, no crash: Ctrl-C and Ctrl-D at every prompt, odd answers, torch missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llmquiz.cli import app
+from llmquiz.history import read_history
+
+from .conftest import REPO
+
+runner = CliRunner()
+LEXICAL = ["--grader", "lexical"]
+
+# Makes `import torch` and `import sentence_transformers` fail, as on a machine without them.
+NO_TORCH = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "sentence_transformers"):
+            raise ImportError(f"No module named {name!r}")
+        return None
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def cli_env(home: Path, *, no_torch: bool = False, tmp: Path | None = None) -> dict[str, str]:
+    env = {**os.environ, "LLMQUIZ_HOME": str(home), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
+    paths = [str(REPO / "src")]
+    if no_torch:
+        assert tmp is not None
+        (tmp / "sitecustomize.py").write_text(NO_TORCH, encoding="utf-8")
+        paths.insert(0, str(tmp))
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "llmquiz", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_for_records(home: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(read_history(home).records) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} records after {timeout}s")
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept", "rating"),
+    [
+        pytest.param("", 0, None, id="at-first-answer-prompt"),
+        pytest.param("an answer\n", 1, None, id="at-rating-prompt"),
+        pytest.param("an answer\n3\n", 1, 3, id="at-second-answer-prompt"),
+    ],
+)
+def test_ctrl_c_exits_130_and_keeps_answers(
+    llmquiz_home: Path, typed: str, kept: int, rating: int | None
+) -> None:
+    process = start([*LEXICAL, "quiz", "--count", "3", "--seed", "5"], cli_env(llmquiz_home))
+    assert process.stdin is not None
+    process.stdin.write(typed)
+    process.stdin.flush()
+    if kept:
+        wait_for_records(llmquiz_home, kept) if rating is not None else time.sleep(2.0)
+    else:
+        time.sleep(2.0)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    records = read_history(llmquiz_home).records
+    assert len(records) == kept
+    if kept:
+        assert records[0].answer == "an answer" and records[0].self_rating == rating
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param("", id="eof-at-first-answer"),
+        pytest.param("first answer\n", id="eof-at-rating"),
+        pytest.param("first answer\n2\n", id="eof-at-second-answer"),
+    ],
+)
+def test_ctrl_d_ends_the_session_cleanly(llmquiz_home: Path, typed: str) -> None:
+    result = runner.invoke(app, [*LEXICAL, "quiz", "--count", "3", "--seed", "5"], input=typed)
+    assert result.exit_code == 0
+    assert [r.answer for r in read_history(llmquiz_home).records] == (["first answer"] if typed else [])
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("emoji 🚀🔥 and accents é ü", id="emoji"),
+        pytest.param("bell\x07 escape\x1b[31m red", id="control-characters"),
+        pytest.param("   ", id="blank"),
+        pytest.param("x" * 200_000, id="200k-characters"),
+        pytest.param("[bold]not markup[/bold] {braces} %s", id="markup-lookalike"),
+    ],
+)
+def test_odd_answers_are_kept_exactly(llmquiz_home: Path, answer: str) -> None:
+    result = runner.invoke(app, [*LEXICAL, "quiz", "--count", "1", "--seed", "2"], input=answer + "\n\n")
+    assert result.exit_code == 0, result.stderr
+    (record,) = read_history(llmquiz_home).records
+    assert record.answer == answer.strip()
+
+
+def test_one_megabyte_answer_in_an_exam_file(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"rag-what-is": "retrieval " * 100_000}), encoding="utf-8")
+    result = runner.invoke(app, [*LEXICAL, "exam", "--answers", str(answers), "--json"])
+    assert result.exit_code in (0, 1), result.stderr
+    assert json.loads(result.stdout)["questions"][0]["id"] == "rag-what-is"
+
+
+def test_without_torch_interactive_quiz_falls_back_to_lexical(llmquiz_home: Path, tmp_path: Path) -> None:
+    process = start(
+        ["quiz", "--count", "1", "--seed", "2"], cli_env(llmquiz_home, no_torch=True, tmp=tmp_path)
+    )
+    _, stderr = process.communicate("retrieval of documents\n\n", timeout=120)
+    assert process.returncode == 0, stderr
+    assert "lexical grader instead" in stderr
+    (record,) = read_history(llmquiz_home).records
+    assert record.grader.startswith("lexical")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["grade", "rag-what-is", "retrieval"], id="grade"),
+        pytest.param(["exam", "--answers", "ANSWERS"], id="exam-answers"),
+        pytest.param(["calibrate", "CSV"], id="calibrate"),
+    ],
+)
+def test_without_torch_pipelines_fail_instead_of_changing_grader(
+    llmquiz_home: Path, tmp_path: Path, args: list[str]
+) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("rag-what-is: retrieval of documents\n", encoding="utf-8")
+    csv_file = tmp_path / "g.csv"
+    csv_file.write_text("question,reference,answer,score\nq,r,a,1\nq,r,b,2\n", encoding="utf-8")
+    args = [{"ANSWERS": str(answers), "CSV": str(csv_file)}.get(a, a) for a in args]
+    env = cli_env(llmquiz_home, no_torch=True, tmp=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "llmquiz", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("Error: ") and "--grader lexical" in result.stderr
+    assert "Traceback" not in result.stderr
+    lexical = subprocess.run(
+        [sys.executable, "-m", "llmquiz", "--grader", "lexical", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert lexical.returncode in (0, 1), lexical.stderr
