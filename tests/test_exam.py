@@ -205,3 +205,42 @@ def test_pipeline_run_with_stdin_closed_and_the_real_model(tmp_path: Path, model
     result = run_cli("exam", "--answers", str(failing), "--json", home=model_home)
     assert result.returncode == 1
     assert json.loads(result.stdout)["passed"] is False
+
+
+def test_time_limit_ends_the_exam_and_counts_unanswered_as_zero(tmp_path: Path) -> None:
+    env = {**os.environ, "LLMQUIZ_HOME": str(tmp_path), "NO_COLOR": "1", "PYTHONPATH": str(REPO / "src")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llmquiz",
+            *LEXICAL,
+            "exam",
+            "--count",
+            "3",
+            "--seed",
+            "1",
+            "--time-limit",
+            "0.04",
+            "--json",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None
+    process.stdin.write("retrieval of documents as context\n")  # answers the first question only
+    process.stdin.flush()
+    process.wait(timeout=60)  # stdin stays open: only the time limit can end this exam
+    assert process.stdout is not None and process.stderr is not None
+    stdout, stderr = process.stdout.read(), process.stderr.read()
+    process.stdin.close()
+    assert process.returncode == 1, stderr
+    assert "Time is up" in stderr
+    report = json.loads(stdout[stdout.index("{") :])
+    assert report["timed_out"] is True
+    verdicts = [q["verdict"] for q in report["questions"]]
+    assert verdicts[0] != "unanswered" and verdicts[1:] == ["unanswered", "unanswered"]
+    assert "m left" in stdout or "left" in stdout  # the countdown is shown with each question

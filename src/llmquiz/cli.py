@@ -191,7 +191,7 @@ def exam(
     junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", min=0.1, help="Minutes for the interactive exam."),
+        typer.Option("--time-limit", min=0.01, help="Minutes for the interactive exam."),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:

@@ -177,7 +177,8 @@ def clause_spans(text: str, start: int, end: int, min_words: int = 3) -> list[tu
         else:
             merged.append(piece)
     if len(merged) > 1 and len(text[merged[-1][0] : merged[-1][1]].split()) < min_words:
-        merged[-2][1] = merged.pop()[1]
+        tail = merged.pop()
+        merged[-1][1] = tail[1]
     return [(a, b) for a, b in merged]
 
 
