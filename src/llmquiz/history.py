@@ -8,20 +8,28 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from llmquiz.paths import ensure_private_dir, history_file
 
 FORMAT_VERSION = 1
+
+try:  # orjson parses a long history several times faster; json is the fallback
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - orjson is a dependency, but not a required one
+    _loads = json.loads
 OVERRIDES = ("correct", "incorrect")
 
 
-@dataclass(frozen=True)
-class HistoryRecord:
-    """One graded answer. `score` is always the automatic score; the learner's view sits beside it."""
+class HistoryRecord(NamedTuple):
+    """One graded answer. `score` is always the automatic score; the learner's view sits beside it.
+
+    A NamedTuple rather than a dataclass: `stats` builds 100,000 of these, and tuples are
+    several times cheaper to construct.
+    """
 
     ts: str
     session: str
@@ -38,7 +46,7 @@ class HistoryRecord:
     kind: str = "free"
     elapsed_s: float | None = None
     v: int = FORMAT_VERSION
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] | None = None  # keys written by other versions, kept as they are
 
     @property
     def when(self) -> datetime:
@@ -48,39 +56,51 @@ class HistoryRecord:
     def effective_score(self) -> int:
         """The score the learner stands by: an override replaces the automatic score here only."""
         if self.override == "correct":
-            return max(self.score, 100)
+            return 100
         if self.override == "incorrect":
-            return min(self.score, 0)
+            return 0
         return self.score
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        extra = data.pop("extra")
+        data = self._asdict()
+        extra = data.pop("extra") or {}
         data["missed"] = list(self.missed)
         return {**extra, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
-        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged."""
+        score = data["score"]
+        if type(score) is not int:
+            score = int(score)
         rating = data.get("self_rating")
+        if rating is not None and type(rating) is not int:
+            rating = int(rating)
+        override = data.get("override")
+        extra = None
+        if not _RECORD_FIELDS.issuperset(data):
+            extra = {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
         return cls(
-            ts=str(data["ts"]),
-            session=str(data.get("session", "")),
-            mode=str(data.get("mode", "")),
-            question_id=str(data["question_id"]),
-            topic=str(data.get("topic", "")),
-            answer=str(data.get("answer", "")),
-            score=int(data["score"]),
-            verdict=str(data.get("verdict", "")),
-            self_rating=int(rating) if rating is not None else None,
-            missed=tuple(str(m) for m in data.get("missed") or ()),
-            grader=str(data.get("grader", "")),
-            override=data.get("override") if data.get("override") in OVERRIDES else None,
-            kind=str(data.get("kind", "free")),
-            elapsed_s=data.get("elapsed_s"),
-            v=int(data.get("v", FORMAT_VERSION)),
-            extra={k: v for k, v in data.items() if k not in known},
+            str(data["ts"]),
+            str(data.get("session", "")),
+            str(data.get("mode", "")),
+            str(data["question_id"]),
+            str(data.get("topic", "")),
+            str(data.get("answer", "")),
+            score,
+            str(data.get("verdict", "")),
+            rating,
+            tuple(map(str, data.get("missed") or ())),
+            str(data.get("grader", "")),
+            override if override in OVERRIDES else None,
+            str(data.get("kind", "free")),
+            data.get("elapsed_s"),
+            int(data.get("v", FORMAT_VERSION)),
+            extra,
         )
+
+
+_RECORD_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
 
 
 def utc_now() -> datetime:
@@ -163,16 +183,25 @@ def read_history(home: Path) -> HistoryLog:
         return HistoryLog([], [])
     except OSError as exc:
         return HistoryLog([], [f"{path}: cannot read the history: {exc.strerror or exc}"])
+    numbered = [(n, line) for n, line in enumerate(raw.split(b"\n"), start=1) if line.strip()]
+    objects = _parse_all_at_once([line for _, line in numbered])
     records: list[HistoryRecord] = []
     warnings: list[str] = []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
+    for index, (number, line) in enumerate(numbered):
         try:
-            data = json.loads(line)
+            data = objects[index] if objects is not None else _loads(line)
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             records.append(HistoryRecord.from_dict(data))
         except (ValueError, KeyError, TypeError):
             warnings.append(f"{path}:{number}: damaged record skipped")
     return HistoryLog(records, warnings)
+
+
+def _parse_all_at_once(lines: list[bytes]) -> list[Any] | None:
+    """Parse all lines in one JSON call (fast); None when any line is damaged."""
+    try:
+        objects = _loads(b"[" + b",".join(lines) + b"]")
+    except ValueError:
+        return None
+    return objects if len(objects) == len(lines) else None

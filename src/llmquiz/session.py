@@ -237,7 +237,7 @@ class Session:
                 raise TimeUp  # an answer typed after the bell does not count
             elapsed = (self.clock() - started).total_seconds()
             outcome = self._answer(question, answer, elapsed)
-            self.plan.source.report(question, outcome.record.score)
+            self.plan.source.report(question, outcome.record.effective_score)
 
     def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
         result = self.ui.grade(self.service, question, answer) if question.auto_graded else None

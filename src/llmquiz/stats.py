@@ -155,7 +155,7 @@ def compute_stats(
     grouped = answers_by_question(scoped)
     cards = _bank_cards(topics, grouped)
     tally = _tally(grouped)
-    days = set(tally.days) | _ungraded_days(scoped)
+    days = {date.fromordinal(day) for day in tally.days} | _ungraded_days(scoped)
     return Stats(
         topics=tuple(_topic_stats(t, grouped, tally, cards, now) for t in topics),
         weakest=_weakest(topics, grouped, tally),
@@ -201,47 +201,55 @@ def streak(days: Iterable[date], now: datetime) -> int:
 
 
 @dataclass
-class _Tally:
-    """Sums over the graded answers, gathered in one pass."""
+class _Calibration:
+    """Running sums over (self-rating on the 0-100 scale, automatic score) pairs."""
 
-    answers: int = 0
-    questions: dict[str, list[int]] = field(default_factory=dict)  # id: [total, overrides]
-    days: dict[date, list[int]] = field(default_factory=dict)  # day: [total, answers]
-    overrides: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OVERRIDES, 0))
-    pairs: int = 0  # answers with a self-rating, to auto-graded questions
+    pairs: int = 0
     self_total: int = 0
     auto_total: int = 0
-    over_confident: int = 0
-    under_confident: int = 0
+    over: int = 0
+    under: int = 0
 
-    def add_confidence(self, record: HistoryRecord) -> None:
-        if record.kind == "open" or record.self_rating not in SELF_RATINGS:
-            return
-        own = self_rating_score(record.self_rating)
+    def add(self, own: int, auto: int) -> None:
         self.pairs += 1
         self.self_total += own
-        self.auto_total += record.score
-        self.over_confident += own >= record.score + CONFIDENCE_GAP
-        self.under_confident += own <= record.score - CONFIDENCE_GAP
+        self.auto_total += auto
+        self.over += own >= auto + CONFIDENCE_GAP
+        self.under += own <= auto - CONFIDENCE_GAP
+
+
+@dataclass
+class _Tally:
+    """Sums over the graded answers, gathered in one pass (the hot loop of `stats`)."""
+
+    answers: int = 0
+    questions: dict[str, tuple[int, int]] = field(default_factory=dict)  # id: (total, overrides)
+    days: dict[int, list[int]] = field(default_factory=dict)  # ordinal day: [total, answers]
+    overrides: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OVERRIDES, 0))
+    calibration: _Calibration = field(default_factory=_Calibration)
 
 
 def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
     tally = _Tally()
+    days, overrides, calibration = tally.days, tally.overrides, tally.calibration
     for question_id, answers in grouped.items():
-        sums = tally.questions[question_id] = [0, 0]
-        tally.answers += len(answers)
+        total = overridden = 0
         for when, score, _, record in answers:
-            sums[0] += score
-            day = tally.days.get(when.date())
-            if day is None:
-                day = tally.days[when.date()] = [0, 0]
-            day[0] += score
-            day[1] += 1
-            if record.override is not None:
+            total += score
+            day = when.toordinal()
+            if day in days:
+                sums = days[day]
+                sums[0] += score
                 sums[1] += 1
-                tally.overrides[record.override] = tally.overrides.get(record.override, 0) + 1
-            if record.self_rating is not None:
-                tally.add_confidence(record)
+            else:
+                days[day] = [score, 1]
+            if record.override is not None:
+                overridden += 1
+                overrides[record.override] = overrides.get(record.override, 0) + 1
+            if record.self_rating in SELF_RATINGS and record.kind != "open":
+                calibration.add(self_rating_score(record.self_rating), record.score)
+        tally.questions[question_id] = (total, overridden)
+        tally.answers += len(answers)
     return tally
 
 
@@ -309,18 +317,19 @@ def _ungraded_days(records: Iterable[HistoryRecord]) -> set[date]:
 
 def _trend(tally: _Tally) -> tuple[TrendPoint, ...]:
     return tuple(
-        TrendPoint(day.isoformat(), round(total / count, 1), count)
+        TrendPoint(date.fromordinal(day).isoformat(), round(total / count, 1), count)
         for day, (total, count) in sorted(tally.days.items())
     )
 
 
 def _confidence(tally: _Tally) -> Confidence:
+    sums = tally.calibration
     return Confidence(
-        pairs=tally.pairs,
-        mean_self=_ratio(tally.self_total, tally.pairs, 1),
-        mean_auto=_ratio(tally.auto_total, tally.pairs, 1),
-        over_confident=tally.over_confident,
-        under_confident=tally.under_confident,
+        pairs=sums.pairs,
+        mean_self=_ratio(sums.self_total, sums.pairs, 1),
+        mean_auto=_ratio(sums.auto_total, sums.pairs, 1),
+        over_confident=sums.over,
+        under_confident=sums.under,
     )
 
 

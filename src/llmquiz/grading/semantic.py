@@ -50,6 +50,7 @@ class Settings:
     token_weight: float = 0.5  # token recall vs. best-span cosine in a support value
     coverage_weight: float = 0.5  # key-point coverage vs. whole-reference match
     covered_at: float = 0.5  # match at which a key point is listed as covered
+    reuse: float = 0.5  # share of a key point's words a span must repeat to be checked for reversal
     flip_keep: float = 0.2  # what is left of a key point's match when the answer reverses it
     neighbour_margin: float = 0.05  # neighbour closer than own reference by this: a penalty
     neighbour_span: float = 0.15  # ... growing to the full penalty over this much more
@@ -286,7 +287,7 @@ class SemanticGrader:
                 s.polarity
                 and best >= 0
                 and match > 0
-                and tx.polarity_conflict(point.text, span_texts[best])
+                and tx.polarity_conflict(point.text, span_texts[best], q.question, s.reuse)
             )
             if flip:
                 match *= s.flip_keep

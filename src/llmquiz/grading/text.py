@@ -28,7 +28,8 @@ STOPWORDS = frozenset(
 NEGATIONS = frozenset(
     "not no never none nothing neither nor without cannot cant can't don't doesn't didn't "
     "isn't aren't wasn't weren't won't wouldn't shouldn't couldn't mustn't hasn't haven't "
-    "hadn't rarely seldom hardly instead rather".split()
+    "hadn't rarely seldom hardly instead rather omit omits omitted omitting missing lack lacks "
+    "lacking absent fail fails failed failing".split()
 )
 
 # Opposite direction words. An answer span that says one where the key point says the other
@@ -240,21 +241,42 @@ def has_negation(text: str) -> bool:
     return any(t in NEGATIONS or t.endswith("n't") for t in tokens(text))
 
 
-def polarity_conflict(point: str, span: str) -> bool:
-    """Does `span` state `point` the other way round?
+NEGATION_REUSE = 0.75
 
-    True when exactly one of them is negated, or when the span uses the opposite of one of the
-    point's direction words without using that word itself ("flattens" for "sharpens").
+
+def polarity_conflict(point: str, span: str, question: str = "", reuse: float = 0.5) -> bool:
+    """Does `span` reuse the words of `point` but state it the other way round?
+
+    Only a span that repeats at least `reuse` of the point's content words (beyond the
+    question's) is checked: then exactly one of them being negated, or the span using the
+    opposite of one of the point's direction words instead of the word itself ("flattens"
+    for "sharpens"), is a reversal.
     """
-    if has_negation(point) != has_negation(span):
-        return True
+    from llmquiz.grading.lexical import word_recall
+
+    qwords = set(content_words(question))
+    point_words = [w for w in content_words(point) if w not in qwords and w not in NEGATIONS]
+    span_words = [w for w in content_words(span) if w not in NEGATIONS]
     opposites = _opposite_stems()
     point_stems = {stem(t) for t in tokens(point)}
     span_stems = {stem(t) for t in tokens(span)}
-    for word in point_stems - span_stems:
-        if opposites.get(word, frozenset()) & (span_stems - point_stems):
-            return True
-    return False
+    swapped = {
+        word
+        for word in point_stems - span_stems - qwords
+        if opposites.get(word, frozenset()) & (span_stems - point_stems - qwords)
+    }
+    negated = has_negation(point) != has_negation(span)
+    if not (swapped or negated) or not point_words:
+        return False
+    # a swapped word counts as reused: "flattens" stands where "sharpens" was
+    reused = word_recall(point_words, span_words + [w for w in point_words if w in swapped])
+    if sum(1 for w in point_words if w in span_words) < 2:
+        return False  # too little reused to say it is the same claim
+    if swapped:
+        return reused >= reuse
+    # negation is said in many ways ("not included" = "omitted"): only a span that repeats
+    # the point nearly word for word, with or without a "not", is taken as its negation
+    return reused >= NEGATION_REUSE
 
 
 def is_keyword_salad(text: str) -> bool:
