@@ -180,3 +180,23 @@ def test_without_torch_pipelines_fail_instead_of_changing_grader(
         check=False,
     )
     assert lexical.returncode in (0, 1), lexical.stderr
+
+
+def test_sessions_never_write_bank_files(tmp_path: Path) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(
+        "topic: demo\ntitle: Demo\nquestions:\n"
+        "  - id: demo-1\n    question: What is RAG?\n    answer: Retrieval then generation.\n",
+        encoding="utf-8",
+    )
+    bank.chmod(0o444)
+    before = (bank.read_bytes(), bank.stat().st_mtime_ns)
+    for args, typed in (
+        (["quiz", "--count", "1"], "retrieval\n4\n"),
+        (["drill", "demo"], "retrieval\n\n"),
+        (["exam", "--count", "1"], "retrieval\n"),
+    ):
+        result = runner.invoke(app, ["--bank", str(bank), *LEXICAL, *args], input=typed)
+        assert result.exit_code in (0, 1), result.stderr
+    assert (bank.read_bytes(), bank.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.yaml", "home"]

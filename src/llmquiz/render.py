@@ -46,7 +46,7 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
-def _box(console: Console) -> box.Box:
+def table_box(console: Console) -> box.Box:
     return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
 
 
@@ -73,7 +73,7 @@ def question_panel(
         body.append(Text("Answer with the number of your choice.", style="dim"))
     elif question.kind == "open":
         body.append(Text("Open question: no single right answer; you rate yourself.", style="dim"))
-    return Panel(Group(*body), title=escape(title), title_align="left", box=_box(console))
+    return Panel(Group(*body), title=escape(title), title_align="left", box=table_box(console))
 
 
 def feedback(question: Question, result: GradeResult | None, console: Console) -> RenderableType:
@@ -90,11 +90,11 @@ def feedback(question: Question, result: GradeResult | None, console: Console) -
         parts.extend(Text(f"  - {point}") for point in question.key_points)
     parts.append(Text("Reference answer:", style="bold"))
     parts.append(Text(question.answer))
-    return Panel(Group(*parts), title="Feedback", title_align="left", box=_box(console))
+    return Panel(Group(*parts), title="Feedback", title_align="left", box=table_box(console))
 
 
 def session_summary(summary: SessionSummary, console: Console) -> RenderableType:
-    table = Table(title=f"Session summary ({summary.mode})", box=_box(console))
+    table = Table(title=f"Session summary ({summary.mode})", box=table_box(console))
     table.add_column("question")
     table.add_column("topic")
     table.add_column("score", justify="right")
@@ -115,7 +115,7 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
 
 
 def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
-    table = Table(box=_box(console))
+    table = Table(box=table_box(console))
     for column, justify in (
         ("topic", "left"),
         ("title", "left"),
@@ -170,11 +170,11 @@ def question_detail(question: Question, topic: Topic, console: Console) -> Rende
     parts.append(Text(f"Sources: {sources}", style="dim"))
     parts.append(Text(f"Defined at {question.file}:{question.line}", style="dim"))
     title = f"{question.id} · {topic.title} · {question.kind} · {question.difficulty}"
-    return Panel(Group(*parts), title=escape(title), title_align="left", box=_box(console))
+    return Panel(Group(*parts), title=escape(title), title_align="left", box=table_box(console))
 
 
 def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
-    table = Table(box=_box(console))
+    table = Table(box=table_box(console))
     for column in ("when (UTC)", "mode", "question", "score", "verdict", "self", "answer"):
         table.add_column(column, justify="right" if column in ("score", "self") else "left")
     for r in records:
@@ -192,7 +192,7 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
 
 
 def exam_report(report: ExamReport, console: Console) -> RenderableType:
-    table = Table(title="Exam report", box=_box(console))
+    table = Table(title="Exam report", box=table_box(console))
     table.add_column("question", no_wrap=True)
     table.add_column("topic")
     table.add_column("score", justify="right")
@@ -258,7 +258,7 @@ def calibration_text(result: CalibrationResult) -> str:
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
         title=f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}",
-        box=_box(console),
+        box=table_box(console),
     )
     table.add_column("line", justify="right")
     table.add_column("id", no_wrap=True)

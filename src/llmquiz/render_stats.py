@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import _box, make_console, score_bar
+from llmquiz.render import make_console, score_bar, table_box
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +35,7 @@ def trend_chart(stats: Stats, console: Console) -> Text:
 
 
 def topics_mastery(stats: Stats, console: Console) -> Table:
-    table = Table(title="Mastery per topic", box=_box(console))
+    table = Table(title="Mastery per topic", box=table_box(console))
     table.add_column("topic")
     table.add_column("answered", justify="right")
     table.add_column("mean", justify="right")
@@ -55,7 +55,7 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
 
 
 def weakest_table(stats: Stats, console: Console) -> Table:
-    table = Table(title="Weakest questions", box=_box(console))
+    table = Table(title="Weakest questions", box=table_box(console))
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
