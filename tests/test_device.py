@@ -35,6 +35,7 @@ def test_grading_on_cuda(model_home: Path) -> None:
     assert abs(on_gpu["score"] - json.loads(cpu.stdout)["score"]) <= 2
 
 
+@pytest.mark.slow
 def test_cuda_without_a_gpu_is_a_clear_error(model_home: Path) -> None:
     if cuda_available():
         pytest.skip("a CUDA GPU is present: the error path cannot be shown here")

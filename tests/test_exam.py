@@ -189,6 +189,7 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_pipeline_run_with_stdin_closed_and_the_real_model(tmp_path: Path, model_home: Path) -> None:
     """The GitHub Actions job in the README, as a subprocess: no terminal, CI=true."""
     answers = bank_answers("rag", 3)

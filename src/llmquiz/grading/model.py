@@ -112,11 +112,15 @@ def import_sentence_transformers() -> Any:
     try:
         import torch  # noqa: F401
         import sentence_transformers
+        import transformers
     except ImportError as exc:
         raise GraderUnavailableError(
             f"semantic grading needs torch and sentence-transformers ({exc}); "
             "install them, or use --grader lexical"
         ) from exc
+    # loading the model draws its own progress bar and warnings; llmquiz shows its own spinner
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
     return sentence_transformers
 
 
