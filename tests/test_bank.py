@@ -269,7 +269,11 @@ def test_bad_bank_option_gives_one_line_error(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+# YAML itself folds the Unicode line breaks NEL, LS and PS inside plain scalars: leave them out
+texts = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"),
+    max_size=40,
+)
 yaml_values = st.recursive(
     st.none() | st.booleans() | st.integers() | texts,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
@@ -277,7 +281,7 @@ yaml_values = st.recursive(
 )
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None, derandomize=True)
 @given(document=yaml_values)
 def test_loader_never_crashes_on_any_yaml_document(document: object) -> None:
     text = yaml.safe_dump(document, allow_unicode=True)
@@ -286,14 +290,14 @@ def test_loader_never_crashes_on_any_yaml_document(document: object) -> None:
     assert all(p.file == "fuzz.yaml" and p.line >= 0 for p in problems)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(text=st.text(max_size=300))
 def test_loader_never_crashes_on_any_text(text: str) -> None:
     _, problems = parse_bank_text(text, "fuzz.yaml")
     assert all(isinstance(p.message, str) for p in problems)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(question=texts.filter(str.strip), answer=texts.filter(str.strip))
 def test_loader_keeps_any_question_text(question: str, answer: str) -> None:
     document = {
@@ -308,3 +312,11 @@ def test_loader_keeps_any_question_text(question: str, answer: str) -> None:
 
 def test_shipped_bank_files_exist() -> None:
     assert sorted(QUESTIONS.glob("*.yaml")), "the shipped bank is missing"
+
+
+def test_duplicate_id_is_reported_even_when_the_copy_has_other_problems(tmp_path: Path) -> None:
+    text = GOOD.replace("id: demo-short", "id: demo-one").replace("kind: short", "kind: essay")
+    _, problems = check_bank([write(tmp_path, text)])
+    messages = [p.message for p in problems]
+    assert any("duplicate id 'demo-one'" in m for m in messages)
+    assert [p.line for p in problems] == sorted(p.line for p in problems)

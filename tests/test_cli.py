@@ -29,6 +29,7 @@ def test_version() -> None:
 def test_help_lists_every_command() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
+    commands = result.stdout.split("Commands:")[1]
     for command in (
         "quiz",
         "drill",
@@ -44,7 +45,7 @@ def test_help_lists_every_command() -> None:
         "import",
         "calibrate",
     ):
-        assert command in result.stdout
+        assert f"  {command} " in commands
 
 
 def test_list_json_shape_and_topic_filter() -> None:
@@ -67,7 +68,7 @@ def test_list_json_shape_and_topic_filter() -> None:
         pytest.param(["exam", "--topic", "nope"], "Error: unknown topic: 'nope'", id="exam-unknown-topic"),
         pytest.param(
             ["--bank", "/does/not/exist.yaml", "list"],
-            "Error: /does/not/exist.yaml:0: no such file",
+            "Error: /does/not/exist.yaml: no such file",
             id="missing-bank",
         ),
         pytest.param(["stats", "--topic", "nope"], "Error: unknown topic: 'nope'", id="stats-unknown-topic"),
@@ -76,7 +77,8 @@ def test_list_json_shape_and_topic_filter() -> None:
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = invoke(*LEXICAL, *args)
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == [message] or result.stderr.startswith(message)
+    (line,) = result.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith(message)
     assert "Traceback" not in result.stderr
 
 

@@ -170,7 +170,7 @@ def test_interactive_exam_gives_no_feedback_until_the_end(llmquiz_home: Path) ->
 
 def test_interactive_exam_unanswered_count_zero_at_end_of_input() -> None:
     result = runner.invoke(app, [*LEXICAL, "exam", "--count", "3", "--seed", "2", "--json"], input="")
-    report = json.loads(result.stdout[result.stdout.index("{") :])
+    report = json.loads(result.stdout)
     assert [q["verdict"] for q in report["questions"]] == ["unanswered"] * 3
     assert result.exit_code == 1
 
@@ -240,8 +240,40 @@ def test_time_limit_ends_the_exam_and_counts_unanswered_as_zero(tmp_path: Path) 
     process.stdin.close()
     assert process.returncode == 1, stderr
     assert "Time is up" in stderr
-    report = json.loads(stdout[stdout.index("{") :])
+    report = json.loads(stdout)  # questions and prompts went to stderr
     assert report["timed_out"] is True
     verdicts = [q["verdict"] for q in report["questions"]]
     assert verdicts[0] != "unanswered" and verdicts[1:] == ["unanswered", "unanswered"]
-    assert "m left" in stdout or "left" in stdout  # the countdown is shown with each question
+    assert "left · " not in stderr and " left" in stderr  # the countdown is shown with each question
+
+
+def test_blank_answers_count_zero_and_an_empty_file_is_an_error(tmp_path: Path) -> None:
+    blank = tmp_path / "blank.yaml"
+    blank.write_text("rag-what-is:\nrag-pipeline-steps: retrieval then generation\n", encoding="utf-8")
+    report = json.loads(runner.invoke(app, [*LEXICAL, "exam", "--answers", str(blank), "--json"]).stdout)
+    assert [q["id"] for q in report["questions"]] == ["rag-what-is", "rag-pipeline-steps"]
+    assert report["questions"][0]["verdict"] == "unanswered"
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("{}\n", encoding="utf-8")
+    result = runner.invoke(app, [*LEXICAL, "exam", "--answers", str(empty)])
+    assert result.exit_code == 2 and "names no questions" in result.stderr
+
+
+def test_pass_is_decided_on_the_exact_mean() -> None:
+    from llmquiz.bank import Question
+    from llmquiz.exam import ExamItem, ExamReport
+
+    q = Question(id="q", topic="t", question="?", answer="!")
+    items = (
+        ExamItem(q, "a", 70, "correct", ()),
+        ExamItem(q, "b", 70, "correct", ()),
+        ExamItem(q, "c", 69, "partial", ()),
+    )
+    report = ExamReport(items * 33 + (ExamItem(q, "d", 69, "partial", ()),), pass_mark=69.67, grader="x")
+    assert report.score == 69.7 and report.mean < 69.67 and not report.passed
+
+
+def test_answers_file_with_a_time_limit_is_a_usage_error(tmp_path: Path) -> None:
+    path = write_answers(tmp_path, bank_answers("rag", 1))
+    result = runner.invoke(app, [*LEXICAL, "exam", "--answers", str(path), "--time-limit", "5"])
+    assert result.exit_code == 2 and "--time-limit" in result.stderr

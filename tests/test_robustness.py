@@ -200,3 +200,72 @@ def test_sessions_never_write_bank_files(tmp_path: Path) -> None:
         assert result.exit_code in (0, 1), result.stderr
     assert (bank.read_bytes(), bank.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.yaml", "home"]
+
+
+def test_markup_lookalike_text_never_breaks_rendering(llmquiz_home: Path, tmp_path: Path) -> None:
+    answer = "use [/bold] tags and [red]colour[/red]"
+    assert runner.invoke(app, [*LEXICAL, "grade", "rag-what-is", answer]).exit_code == 0
+    result = runner.invoke(app, ["history"])
+    assert result.exit_code == 0, result.stderr
+    assert "[/bold]" in result.stdout
+    notes = tmp_path / "notes.md"
+    notes.write_text("## What does [/b] do?\n\nIt closes [b]bold[/b]. Nothing else.\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(notes), "--dry-run"])
+    assert result.exit_code == 0, result.stderr
+    assert "[/b]" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param('{"ts":"yesterday","question_id":"rag-what-is","score":5}', id="bad-timestamp"),
+        pytest.param(
+            '{"ts":"2026-01-01T00:00:00Z","question_id":"rag-what-is","score":5,"self_rating":9}',
+            id="rating-out-of-range",
+        ),
+        pytest.param(
+            '{"ts":"2026-01-01T00:00:00Z","question_id":"rag-what-is","score":5,"missed":"abc"}',
+            id="missed-not-a-list",
+        ),
+    ],
+)
+def test_records_that_parse_but_are_damaged_are_skipped(llmquiz_home: Path, line: str) -> None:
+    llmquiz_home.mkdir(parents=True)
+    (llmquiz_home / "history.jsonl").write_text(line + "\n", encoding="utf-8")
+    for command in (["stats", "--json"], ["topics", "--json"], ["history", "--json"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.stderr)
+        assert "damaged record skipped" in result.stderr
+
+
+def test_unwritable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = runner.invoke(app, ["--home", str(blocker), *LEXICAL, "grade", "rag-what-is", "retrieval"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "cannot write the history" in result.stderr
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code() -> None:
+    result = runner.invoke(app, ["--debug", "show", "nope-1"])
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr and "Error: unknown question id" in result.stderr
+
+
+def test_no_color_on_a_terminal_prints_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmquiz import render
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    console = render.make_console()
+    with console.capture() as captured:
+        console.print(render.verdict_text("correct"), "[bold]x[/bold]")
+    assert "\x1b[" not in captured.get()
+
+
+def test_calibrate_with_constant_gold_gives_valid_json(tmp_path: Path) -> None:
+    csv_file = tmp_path / "flat.csv"
+    csv_file.write_text("question,reference,answer,score\nq,r,a,3\nq,r,b,3\nq,r,c,3\n", encoding="utf-8")
+    result = runner.invoke(app, [*LEXICAL, "calibrate", str(csv_file), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["pearson"] is None

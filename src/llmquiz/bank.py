@@ -336,20 +336,17 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
     item_lines = getattr(raw_questions, "item_lines", [])
     for index, raw in enumerate(raw_questions):
         item_line = item_lines[index] if index < len(item_lines) else line_of(data, "questions")
+        qid = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(qid, str):
+            line = line_of(raw, default=item_line)
+            if qid in seen:
+                problems.append(Problem(file, line, f"duplicate id {qid!r} (first at line {seen[qid]})"))
+                continue
+            seen[qid] = line
         question = _build_question(raw, slug, file, problems, item_line)
-        if question is None:
-            continue
-        if question.id in seen:
-            problems.append(
-                Problem(
-                    file,
-                    question.line,
-                    f"duplicate id {question.id!r} (first at line {seen[question.id]})",
-                )
-            )
-            continue
-        seen[question.id] = question.line
-        questions.append(question)
+        if question is not None:
+            questions.append(question)
+    problems.sort(key=lambda problem: problem.line)
     topic = Topic(slug=slug, title=str(title).strip(), file=file, questions=tuple(questions))
     return topic, problems
 

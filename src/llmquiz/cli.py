@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from llmquiz import __version__
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BankError, LlmquizError
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LlmquizError
 from llmquiz.settings import Settings
 
 
@@ -42,19 +44,12 @@ class LlmquizGroup(TyperGroup):
             return super().invoke(ctx)
         except LlmquizError as exc:
             if isinstance(ctx.obj, Settings) and ctx.obj.debug:
-                raise
-            report_error(exc)
+                traceback.print_exc()
+            typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
-
-
-def report_error(exc: LlmquizError) -> None:
-    if isinstance(exc, BankError) and len(exc.problems) > 1:
-        typer.echo(f"Error: {exc.problems[0]} (and {len(exc.problems) - 1} more problems)", err=True)
-    else:
-        typer.echo(f"Error: {exc}", err=True)
 
 
 app = typer.Typer(
@@ -122,7 +117,11 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
@@ -151,10 +150,10 @@ def quiz(
 @app.command()
 def drill(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(help="The topic to drill.")],
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The topic to drill.")],
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
 ) -> None:
-    """Work on one topic: weakest and never-seen questions first; misses come back."""
+    """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan, run_practice
 
     cfg = settings(ctx)
@@ -166,7 +165,7 @@ def review(
     ctx: typer.Context,
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="At most this many.")] = 20,
 ) -> None:
-    """Review the questions that are due by the spaced-repetition schedule."""
+    """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan, run_practice
 
     cfg = settings(ctx)
@@ -195,7 +194,7 @@ def exam(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
-    """Take an exam: no feedback until the end; the exit code says pass (0) or fail (1)."""
+    """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz.commands.examining import ExamOptions, run_exam
 
     options = ExamOptions(topic or [], count, pass_mark, answers, as_json, junit, time_limit, seed)
@@ -205,8 +204,10 @@ def exam(
 @app.command()
 def grade(
     ctx: typer.Context,
-    question_id: Annotated[str, typer.Argument(help="The question's id (see `llmquiz list`).")],
-    answer: Annotated[str, typer.Argument(help="Your answer, in quotes.")],
+    question_id: Annotated[
+        str, typer.Argument(metavar="QUESTION_ID", help="The question's id (see `llmquiz list`).")
+    ],
+    answer: Annotated[str, typer.Argument(metavar="ANSWER", help="Your answer, in quotes.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
@@ -275,7 +276,7 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
 @app.command()
 def show(
     ctx: typer.Context,
-    question_id: Annotated[str, typer.Argument(help="The question's id.")],
+    question_id: Annotated[str, typer.Argument(metavar="QUESTION_ID", help="The question's id.")],
 ) -> None:
     """A question with its reference answer, key points and sources."""
     from llmquiz import render
@@ -289,7 +290,7 @@ def show(
 @app.command()
 def stats(
     ctx: typer.Context,
-    topic: Annotated[str | None, typer.Option("--topic", "-t")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only this topic.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
@@ -340,7 +341,7 @@ def bank_validate(
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
-        typer.echo(f"{len(problems)} problems found.", err=True)
+        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     typer.echo(f"OK: {len(bank.topics)} topics, {len(bank.questions)} questions.")
 
@@ -372,19 +373,7 @@ def calibrate(
 
     result = run_calibration(settings(ctx), csv_file, gold, show_progress=not as_json)
     if as_json:
-        emit_json(
-            {
-                key: getattr(result, key)
-                for key in (
-                    "n",
-                    "pearson",
-                    "spearman",
-                    "auc",
-                    "suggested_pass_mark",
-                    "answers_per_second",
-                )
-            }
-        )
+        emit_json({key: None if _is_nan(value) else value for key, value in result.to_dict().items()})
         return
     from llmquiz.render import calibration_text
 
@@ -394,6 +383,6 @@ def calibrate(
 def main() -> None:
     """Console-script entry point."""
     try:
-        app()
+        app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command
         sys.exit(EXIT_INTERRUPTED)

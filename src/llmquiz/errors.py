@@ -37,7 +37,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        where = f"{self.file}:{self.line}" if self.line > 0 else self.file  # 0: no line to name
+        return f"{where}: {self.message}"
 
 
 class BankError(BadInputError):

@@ -21,8 +21,8 @@ UNANSWERED = "unanswered"
 MAX_ANSWERS_FILE_BYTES = 20 * 1024 * 1024
 
 
-def load_answers(path: Path, bank: Bank) -> dict[str, str]:
-    """Read a YAML or JSON mapping of question id -> answer; every problem names FILE:LINE."""
+def load_answers(path: Path, bank: Bank) -> dict[str, str | None]:
+    """Read a YAML or JSON mapping of question id -> answer (None: left blank); problems name FILE:LINE."""
     file = str(path)
     text = read_text_file(path, MAX_ANSWERS_FILE_BYTES)
     data, problems = _parse_answers(text, file, json_first=path.suffix.lower() == ".json")
@@ -30,7 +30,9 @@ def load_answers(path: Path, bank: Bank) -> dict[str, str]:
         raise BankError(problems)
     if not isinstance(data, dict):
         raise BankError([Problem(file, 1, "an answers file must map question ids to answers")])
-    answers: dict[str, str] = {}
+    if not data:
+        raise BankError([Problem(file, 1, "the answers file names no questions")])
+    answers: dict[str, str | None] = {}
     for key, value in data.items():
         line = line_of(data, key)
         qid = str(key)
@@ -38,8 +40,8 @@ def load_answers(path: Path, bank: Bank) -> dict[str, str]:
             problems.append(Problem(file, line, f"unknown question id {qid!r}"))
         elif isinstance(value, dict | list):
             problems.append(Problem(file, line, f"{qid}: the answer must be text"))
-        elif value is not None:
-            answers[qid] = str(value)
+        else:
+            answers[qid] = None if value is None else str(value)
     if problems:
         raise BankError(problems)
     return answers
@@ -82,7 +84,7 @@ def select_exam(
     topics: Sequence[str],
     count: int | None,
     seed: int | None,
-    answers: dict[str, str] | None,
+    answers: dict[str, str | None] | None,
 ) -> list[Question]:
     """The exam's questions: the answers file's ids, unless --topic / --count choose them."""
     if answers is not None and not topics and count is None:
@@ -126,14 +128,17 @@ class ExamReport:
     warnings: tuple[str, ...] = field(default=())
 
     @property
+    def mean(self) -> float:
+        return sum(item.score for item in self.items) / len(self.items) if self.items else 0.0
+
+    @property
     def score(self) -> float:
-        if not self.items:
-            return 0.0
-        return round(sum(item.score for item in self.items) / len(self.items), 1)
+        """The mean score, rounded for display; pass or fail is decided on the exact mean."""
+        return round(self.mean, 1)
 
     @property
     def passed(self) -> bool:
-        return self.score >= self.pass_mark
+        return self.mean >= self.pass_mark
 
     @property
     def unanswered(self) -> int:
@@ -160,14 +165,14 @@ def exam_item(question: Question, answer: str | None, result: GradeResult | None
 
 def grade_exam(
     questions: Sequence[Question],
-    answers: dict[str, str],
+    answers: dict[str, str | None],
     grader: Grader,
     pass_mark: float,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExamReport:
     """Grade an answers file in one batch; questions it does not answer score 0."""
     validate_pass_mark(pass_mark)
-    answered = [(q, answers[q.id]) for q in questions if q.id in answers]
+    answered = [(q, text) for q in questions if (text := answers.get(q.id)) is not None]
     results = dict(zip((q.id for q, _ in answered), grader.grade_many(answered, progress), strict=True))
     items = tuple(exam_item(q, answers.get(q.id), results.get(q.id)) for q in questions)
     return ExamReport(items=items, pass_mark=pass_mark, grader=grader.name)

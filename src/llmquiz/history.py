@@ -13,9 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from llmquiz.errors import BadInputError
 from llmquiz.paths import ensure_private_dir, history_file
 
 FORMAT_VERSION = 1
+UNRATED = "unrated"  # an open question the learner did not rate: no score
+UNGRADED = "ungraded"  # an answer whose grading was interrupted: kept, but no score
+SELF_RATINGS = (1, 2, 3, 4, 5)
 
 try:  # orjson parses a long history several times faster; json is the fallback
     from orjson import loads as _loads
@@ -74,14 +78,19 @@ class HistoryRecord(NamedTuple):
         if type(score) is not int:
             score = int(score)
         rating = data.get("self_rating")
-        if rating is not None and type(rating) is not int:
-            rating = int(rating)
+        if rating is not None and rating not in SELF_RATINGS:
+            raise ValueError(f"self_rating {rating!r} is not 1-5")
+        missed = data.get("missed") or ()
+        if not isinstance(missed, list | tuple):
+            raise ValueError("missed is not a list")
+        ts = str(data["ts"])
+        parse_ts(ts)  # a record with a timestamp nobody can read is damaged
         override = data.get("override")
         extra = None
         if not _RECORD_FIELDS.issuperset(data):
             extra = {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
         return cls(
-            str(data["ts"]),
+            ts,
             str(data.get("session", "")),
             str(data.get("mode", "")),
             str(data["question_id"]),
@@ -90,7 +99,7 @@ class HistoryRecord(NamedTuple):
             score,
             str(data.get("verdict", "")),
             rating,
-            tuple(map(str, data.get("missed") or ())),
+            tuple(map(str, missed)),
             str(data.get("grader", "")),
             override if override in OVERRIDES else None,
             str(data.get("kind", "free")),
@@ -101,6 +110,11 @@ class HistoryRecord(NamedTuple):
 
 
 _RECORD_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
+
+
+def self_rating_score(rating: int) -> int:
+    """A 1-5 self-rating on the 0-100 score scale: 1 -> 0, 3 -> 50, 5 -> 100."""
+    return (rating - 1) * 25
 
 
 def utc_now() -> datetime:
@@ -143,9 +157,17 @@ def _locked(fd: int) -> Iterator[None]:
 
 def append_record(home: Path, record: HistoryRecord) -> None:
     """Append one record whole: lock, one write, fsync. A torn last line is left as it is."""
-    ensure_private_dir(home)
     line = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-    payload = line.encode("utf-8")
+    try:
+        _append_line(home, line.encode("utf-8"))
+    except OSError as exc:
+        raise BadInputError(
+            f"{history_file(home)}: cannot write the history: {exc.strerror or exc}"
+        ) from None
+
+
+def _append_line(home: Path, payload: bytes) -> None:
+    ensure_private_dir(home)
     fd = os.open(history_file(home), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         with _locked(fd):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,8 +58,16 @@ class TerminalUI:
         self._input_ended = False
 
     def _read(self, prompt: str) -> str:
+        """One line from stdin; the prompt goes where the UI prints (stderr under --json)."""
         self.console.file.flush()
-        return input(prompt)
+        if self.console.file is sys.stdout:
+            return input(prompt)  # line editing in a terminal
+        self.console.file.write(prompt)
+        self.console.file.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\r\n")
 
     def _remaining(self) -> str:
         if self.deadline is None:

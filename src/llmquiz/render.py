@@ -34,16 +34,24 @@ VERDICT_STYLES = {
 
 
 def make_console(stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): plain text with NO_COLOR or when not a terminal."""
     stream = sys.stderr if stderr else sys.stdout
-    plain = not stream.isatty() or "NO_COLOR" in os.environ
+    terminal = stream.isatty()
+    plain = not terminal or "NO_COLOR" in os.environ
     return Console(
         file=stream,
+        color_system=None if plain else "auto",
         no_color=plain,
         highlight=False,
         emoji=False,
         soft_wrap=False,
-        width=100 if plain else None,
+        width=None if terminal else 100,
     )
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, never wrapped or parsed as markup."""
+    print(f"Warning: {message}", file=sys.stderr, flush=True)
 
 
 def table_box(console: Console) -> box.Box:
@@ -105,7 +113,13 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
         you = str(record.self_rating) if record.self_rating else ""
         if record.override:
             you += f" (disputed: {record.override})"
-        table.add_row(record.question_id, record.topic, str(record.score), verdict_text(record.verdict), you)
+        table.add_row(
+            Text(record.question_id),
+            Text(record.topic),
+            str(record.score),
+            verdict_text(record.verdict),
+            Text(you),
+        )
     mean = summary.mean_score
     caption = f"{len(summary.outcomes)} answered"
     if mean is not None:
@@ -127,8 +141,8 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
-            row["topic"],
-            row["title"],
+            Text(row["topic"]),
+            Text(row["title"]),
             str(row["questions"]),
             str(row["answered"]),
             f"{row['mastery']:.0f}%",
@@ -181,12 +195,12 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
         answer = r.answer if len(r.answer) <= 60 else r.answer[:57] + "..."
         table.add_row(
             r.ts.replace("T", " ").rstrip("Z"),
-            r.mode,
-            r.question_id,
+            Text(r.mode),
+            Text(r.question_id),
             str(r.score),
             verdict_text(r.verdict),
             str(r.self_rating or ""),
-            answer,
+            Text(answer),
         )
     return table
 
@@ -200,11 +214,11 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     table.add_column("missed")
     for item in report.items:
         table.add_row(
-            item.question.id,
-            item.question.topic,
+            Text(item.question.id),
+            Text(item.question.topic),
             str(item.score),
             verdict_text(item.verdict),
-            "; ".join(item.missed),
+            Text("; ".join(item.missed)),
         )
     outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
     line = Text.assemble(
@@ -242,13 +256,17 @@ def progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[int, in
         yield update
 
 
+def _figure(value: float) -> str:
+    return "n/a" if value != value else f"{value:.3f}"  # NaN: gold grades that never vary
+
+
 def calibration_text(result: CalibrationResult) -> str:
     return "\n".join(
         [
             f"answers graded        {result.n}",
-            f"Pearson               {result.pearson:.3f}",
-            f"Spearman              {result.spearman:.3f}",
-            f"ROC AUC (gold >= 60%) {result.auc:.3f}",
+            f"Pearson               {_figure(result.pearson)}",
+            f"Spearman              {_figure(result.spearman)}",
+            f"ROC AUC (gold >= 60%) {_figure(result.auc)}",
             f"suggested pass mark   {result.suggested_pass_mark}",
             f"answers per second    {result.answers_per_second:.0f}",
         ]
@@ -257,7 +275,9 @@ def calibration_text(result: CalibrationResult) -> str:
 
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
-        title=f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}",
+        title=escape(
+            f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}"
+        ),
         box=table_box(console),
     )
     table.add_column("line", justify="right")
@@ -266,5 +286,7 @@ def import_table(result: ImportResult, console: Console) -> Table:
     table.add_column("key points", justify="right")
     table.add_column("question")
     for item in result.items:
-        table.add_row(str(item.line), item.id, item.kind, str(len(item.key_points)), item.question)
+        table.add_row(
+            str(item.line), Text(item.id), item.kind, str(len(item.key_points)), Text(item.question)
+        )
     return table

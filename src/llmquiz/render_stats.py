@@ -44,7 +44,7 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
     table.add_column("disputed", justify="right")
     for t in stats.topics:
         table.add_row(
-            t.topic,
+            Text(t.topic),
             f"{t.answered}/{t.questions}",
             f"{t.mean_score:.0f}" if t.mean_score is not None else "-",
             score_bar(round(t.mastery), console, width=12),
@@ -59,7 +59,7 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
-        table.add_row(weak.id, f"{weak.mean_score:.0f}")
+        table.add_row(Text(weak.id), f"{weak.mean_score:.0f}")
     return table
 
 

@@ -46,19 +46,13 @@ from fsrs import Rating, State
 
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.history import HistoryRecord
+from llmquiz.history import SELF_RATINGS, UNGRADED, HistoryRecord, self_rating_score
 
 AGAIN_BELOW = 40  # effective score below this: Again
 HARD_BELOW = 70  # below this: Hard; also the drill's "missed" mark
 GOOD_BELOW = 90  # below this: Good; from here on: Easy
-SELF_RATINGS = (1, 2, 3, 4, 5)
 _SELF_TO_RATING = {1: Rating.Again, 2: Rating.Hard, 3: Rating.Good, 4: Rating.Easy, 5: Rating.Easy}
 _STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
-
-
-def self_rating_score(self_rating: int) -> int:
-    """A 1-5 self-rating on the 0-100 score scale: (rating - 1) * 25."""
-    return (self_rating - 1) * 25
 
 
 def _effective(score: int, override: str | None) -> int:
@@ -111,6 +105,8 @@ def record_rating(record: HistoryRecord) -> Rating | None:
 
 
 def _grade_record(record: HistoryRecord) -> tuple[int, Rating] | None:
+    if record.verdict == UNGRADED:
+        return None
     return _grade(record.kind == "open", record.score, record.self_rating, record.override)
 
 

@@ -11,24 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from llmquiz.bank import DIFFICULTIES, Bank, Question
-from llmquiz.errors import BadInputError, GraderUnavailableError
+from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
 from llmquiz.history import (
+    UNGRADED,
+    UNRATED,
     HistoryRecord,
     append_record,
     format_ts,
     new_session_id,
+    self_rating_score,
     utc_now,
 )
 
 if TYPE_CHECKING:
     from llmquiz.grading import Grader, GradeResult
-
-UNRATED = "unrated"
-
-
-def self_rating_score(rating: int) -> int:
-    """A 1-5 self-rating on the 0-100 scale: 1 -> 0, 3 -> 50, 5 -> 100."""
-    return (rating - 1) * 25
 
 
 def pick_questions(
@@ -187,7 +183,7 @@ class SessionSummary:
 
     @property
     def mean_score(self) -> float | None:
-        scores = [o.record.score for o in self.outcomes if o.record.verdict != UNRATED]
+        scores = [o.record.score for o in self.outcomes if o.record.verdict not in (UNRATED, UNGRADED)]
         return sum(scores) / len(scores) if scores else None
 
 
@@ -240,7 +236,13 @@ class Session:
             self.plan.source.report(question, outcome.record.effective_score)
 
     def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
-        result = self.ui.grade(self.service, question, answer) if question.auto_graded else None
+        result = None
+        if question.auto_graded:
+            try:
+                result = self.ui.grade(self.service, question, answer)
+            except (KeyboardInterrupt, LlmquizError):
+                self._record(question, answer, None, Assessment(), elapsed)  # the answer is kept
+                raise
         assessment = Assessment()
         if self.plan.feedback:
             self.ui.feedback(question, result)
@@ -262,6 +264,8 @@ class Session:
         if result is not None:
             score, verdict, missed = result.score, result.verdict, result.missed
             grader = self.service.grader.name
+        elif question.auto_graded:  # grading was interrupted or failed
+            score, verdict, missed, grader = 0, UNGRADED, question.key_points, self.service.grader.name
         elif assessment.self_rating is not None:
             from llmquiz.grading import verdict_for
 

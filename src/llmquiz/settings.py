@@ -60,6 +60,13 @@ class Settings:
         """A grader as the options ask; nothing heavy is imported until its load()."""
         from llmquiz.grading import make_grader
 
+        if (
+            self.model
+            and self.model.startswith(("/", ".", "~"))
+            and not Path(self.model).expanduser().exists()
+        ):
+            raise BadInputError(f"--model {self.model}: no such folder")
+
         bank = self.bank()
         return make_grader(
             kind or self.grader_kind,

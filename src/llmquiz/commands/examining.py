@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 from llmquiz import render
 from llmquiz.bank import Question
-from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, GraderUnavailableError, LlmquizError
+from llmquiz.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInputError,
+    GraderUnavailableError,
+    LlmquizError,
+)
 from llmquiz.exam import (
     ExamItem,
     ExamReport,
@@ -52,6 +59,10 @@ def loaded_grader(settings: Settings) -> Grader:
 
 def run_exam(settings: Settings, options: ExamOptions) -> int:
     validate_pass_mark(options.pass_mark)
+    if options.answers is not None and options.time_limit is not None:
+        raise BadInputError("--time-limit is for the interactive exam, not with --answers")
+    if options.junit is not None and options.junit.is_dir():
+        raise BadInputError(f"--junit {options.junit}: is a folder, not a file")
     bank = settings.bank()
     if options.answers is not None:
         report = _exam_from_file(settings, options)
@@ -112,7 +123,8 @@ def _interactive_exam(
             "torch or sentence-transformers is not installed "
             "(pass --grader lexical to grade without the model)"
         )
-    console, err = render.make_console(), render.make_console(stderr=True)
+    err = render.make_console(stderr=True)
+    console = err if options.as_json else render.make_console()  # stdout carries only the JSON
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
     plan = SessionPlan(
         "exam", ListSource(questions), len(questions), feedback=False, deadline=deadline, questions=questions

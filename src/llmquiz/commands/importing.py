@@ -15,7 +15,7 @@ def run_import(file: Path, topic: str | None, output: Path | None, dry_run: bool
     result = import_notes(file, topic)
     err = render.make_console(stderr=True)
     for warning in result.warnings:
-        err.print(f"Warning: {warning}", markup=False)
+        render.warn(warning)
     if dry_run:
         console = render.make_console()
         console.print(render.import_table(result, console))

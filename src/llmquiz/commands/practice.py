@@ -52,11 +52,11 @@ def run_practice(settings: Settings, plan: SessionPlan) -> int:
     """Run an interactive plan in the terminal; return the exit code."""
     console, err = render.make_console(), render.make_console(stderr=True)
     for warning in read_history(settings.home).warnings:
-        err.print(f"Warning: {warning}", markup=False)
+        render.warn(warning)
     service = start_grading(settings, plan.questions, allow_fallback=True)
     summary = Session(plan, TerminalUI(console, err), service, settings.home).run()
     for warning in summary.warnings:
-        err.print(f"Warning: {warning}", markup=False)
+        render.warn(warning)
     console.print()
     if summary.outcomes:
         console.print(render.session_summary(summary, console))
