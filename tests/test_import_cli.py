@@ -67,7 +67,7 @@ def test_import_to_stdout(tmp_path: Path) -> None:
     [
         pytest.param(b"", "the file is empty", id="empty"),
         pytest.param(b"\x00\x01binary", "binary data", id="binary"),
-        pytest.param("Just some prose without any question.\n".encode(), "no questions", id="prose"),
+        pytest.param(b"Just some prose without any question.\n", "no questions", id="prose"),
     ],
 )
 def test_bad_notes_exit_2(tmp_path: Path, content: bytes, message: str) -> None:
