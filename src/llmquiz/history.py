@@ -6,13 +6,14 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
 from llmquiz.paths import ensure_private_dir, history_file
 
@@ -110,6 +111,36 @@ class HistoryRecord(NamedTuple):
 
 
 _RECORD_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
+
+
+def answer_record(
+    question: Question,
+    answer: str,
+    *,
+    session: str,
+    mode: str,
+    score: int,
+    verdict: str,
+    missed: Sequence[str],
+    grader: str,
+    when: datetime | None = None,
+    **learner: Any,
+) -> HistoryRecord:
+    """The history record of one answer to a bank question (learner: self_rating, override, elapsed_s)."""
+    return HistoryRecord(
+        ts=format_ts(when or utc_now()),
+        session=session,
+        mode=mode,
+        question_id=question.id,
+        topic=question.topic,
+        answer=answer,
+        score=score,
+        verdict=verdict,
+        missed=tuple(missed),
+        grader=grader,
+        kind=question.kind,
+        **learner,
+    )
 
 
 def self_rating_score(rating: int) -> int:

@@ -16,8 +16,8 @@ from llmquiz.history import (
     UNGRADED,
     UNRATED,
     HistoryRecord,
+    answer_record,
     append_record,
-    format_ts,
     new_session_id,
     self_rating_score,
     utc_now,
@@ -273,20 +273,18 @@ class Session:
             verdict, missed, grader = verdict_for(score), question.key_points, "self"
         else:
             score, verdict, missed, grader = 0, UNRATED, question.key_points, "self"
-        record = HistoryRecord(
-            ts=format_ts(self.clock()),
+        record = answer_record(
+            question,
+            answer,
             session=self.summary.session,
             mode=self.plan.mode,
-            question_id=question.id,
-            topic=question.topic,
-            answer=answer,
             score=score,
             verdict=verdict,
-            self_rating=assessment.self_rating,
-            missed=tuple(missed),
+            missed=missed,
             grader=grader,
+            when=self.clock(),
+            self_rating=assessment.self_rating,
             override=assessment.override,
-            kind=question.kind,
             elapsed_s=round(elapsed, 1),
         )
         append_record(self.home, record)

@@ -18,7 +18,6 @@ from llmquiz.errors import (
     LlmquizError,
 )
 from llmquiz.exam import (
-    ExamItem,
     ExamReport,
     exam_item,
     grade_exam,
@@ -26,7 +25,7 @@ from llmquiz.exam import (
     select_exam,
     validate_pass_mark,
 )
-from llmquiz.history import HistoryRecord, append_record, format_ts, new_session_id, utc_now
+from llmquiz.history import answer_record, append_record, new_session_id, utc_now
 from llmquiz.reports import exam_json, junit_xml, write_text_atomically
 from llmquiz.settings import Settings, semantic_grading_installed
 
@@ -91,24 +90,12 @@ def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
     session = new_session_id()
     for item in report.items:
         if item.answer is not None:
-            append_record(settings.home, _exam_record(session, item, grader.name))
+            record = answer_record(
+                item.question, item.answer, session=session, mode="exam", score=item.score,
+                verdict=item.verdict, missed=item.missed, grader=grader.name,
+            )  # fmt: skip
+            append_record(settings.home, record)
     return report
-
-
-def _exam_record(session: str, item: ExamItem, grader: str) -> HistoryRecord:
-    return HistoryRecord(
-        ts=format_ts(utc_now()),
-        session=session,
-        mode="exam",
-        question_id=item.question.id,
-        topic=item.question.topic,
-        answer=item.answer or "",
-        score=item.score,
-        verdict=item.verdict,
-        missed=item.missed,
-        grader=grader,
-        kind=item.question.kind,
-    )
 
 
 def _interactive_exam(
@@ -151,19 +138,10 @@ def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Questi
         raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
     grader = loaded_grader(settings)
     result = grader.grade(question, answer)
-    record = HistoryRecord(
-        ts=format_ts(utc_now()),
-        session=new_session_id(),
-        mode="grade",
-        question_id=question.id,
-        topic=question.topic,
-        answer=answer,
-        score=result.score,
-        verdict=result.verdict,
-        missed=result.missed,
-        grader=grader.name,
-        kind=question.kind,
-    )
+    record = answer_record(
+        question, answer, session=new_session_id(), mode="grade", score=result.score,
+        verdict=result.verdict, missed=result.missed, grader=grader.name,
+    )  # fmt: skip
     append_record(settings.home, record)
     return question, result
 
