@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from llmquiz import scheduler
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.history import HistoryRecord, format_ts
+from llmquiz.history import HistoryRecord
 from llmquiz.scheduler import (
     DrillQueue,
     build_cards,
@@ -28,6 +28,8 @@ from llmquiz.scheduler import (
     utc_time,
 )
 
+from .records import answer
+
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
@@ -37,30 +39,6 @@ def at(days: float = 0, minutes: float = 0) -> datetime:
 
 def question(qid: str, topic: str = "rag", text: str = "What is it?") -> Question:
     return Question(id=qid, topic=topic, question=text, answer="It is.")
-
-
-def answer(
-    qid: str,
-    when: datetime,
-    score: int,
-    self_rating: int | None = None,
-    override: str | None = None,
-    kind: str = "free",
-    topic: str = "rag",
-) -> HistoryRecord:
-    return HistoryRecord(
-        ts=format_ts(when),
-        session="s",
-        mode="quiz",
-        question_id=qid,
-        topic=topic,
-        answer="...",
-        score=score,
-        verdict="",
-        self_rating=self_rating,
-        override=override,
-        kind=kind,
-    )
 
 
 def fsrs_card(reviews: Sequence[tuple[datetime, Rating]]) -> fsrs.Card:

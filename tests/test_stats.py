@@ -15,6 +15,8 @@ from llmquiz.history import HistoryRecord, format_ts
 from llmquiz.scheduler import due_counts
 from llmquiz.stats import compute_stats, streak, topic_summaries
 
+from .records import answer
+
 JAN = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
@@ -33,30 +35,6 @@ def make_bank(text: str = "What is {}?") -> Bank:
         "sft", "Fine-tuning", "sft.yaml", (question("sft-a", "sft"), question("sft-b", "sft", "open"))
     )
     return Bank((rag, sft))
-
-
-def answer(
-    qid: str,
-    when: datetime,
-    score: int,
-    self_rating: int | None = None,
-    override: str | None = None,
-    kind: str = "free",
-    topic: str = "rag",
-) -> HistoryRecord:
-    return HistoryRecord(
-        ts=format_ts(when),
-        session="s",
-        mode="quiz",
-        question_id=qid,
-        topic=topic,
-        answer="...",
-        score=score,
-        verdict="",
-        self_rating=self_rating,
-        override=override,
-        kind=kind,
-    )
 
 
 # Jan 1, 2, 4, 5: the gap on Jan 3 breaks the streak.
