@@ -180,10 +180,16 @@ def main() -> None:
         report("grading one answer, model ready (p95)", p95 * 1000, 100, "ms")
 
         bank_dir = big_bank(Path(tmp) / "bank", 10_000)
-        report("bank validate, 10,000 generated questions", wall(["--bank", str(bank_dir), "bank", "validate"], home, runs), 2.0)
+        report(
+            "bank validate, 10,000 generated questions",
+            wall(["--bank", str(bank_dir), "bank", "validate"], home, runs),
+            2.0,
+        )
         history_home = Path(tmp) / "big-history"
         big_history(history_home, 100_000)
-        report("stats --json over 100,000 history records", wall(["stats", "--json"], history_home, runs), 1.0)
+        report(
+            "stats --json over 100,000 history records", wall(["stats", "--json"], history_home, runs), 1.0
+        )
 
 
 if __name__ == "__main__":

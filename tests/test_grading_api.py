@@ -219,6 +219,7 @@ def test_read_graded_csv(tmp_path: Path) -> None:
     assert [r.gold for r in rows] == [5.0, 0.0]
     assert rows[0].key_points == ("stores keys", "stores values")
     assert rows[1].key_points == ()
+    assert rows[0].gold_column == "score"
 
 
 @pytest.mark.parametrize(
@@ -267,6 +268,7 @@ def test_calibrate_with_the_lexical_grader(tmp_path: Path) -> None:
     )
     result = calibrate(read_graded_csv(csv_file), make_grader("lexical", home=tmp_path))
     assert result.n == 4
+    assert result.gold_column == "score"
     assert result.pearson > 0.8
     assert result.auc == 1.0
     assert result.answers_per_second > 0

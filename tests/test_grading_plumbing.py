@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import re
 import stat
 import threading
 import time
@@ -16,6 +18,7 @@ import pytest
 from llmquiz.bank import Question
 from llmquiz.errors import ModelError
 from llmquiz.grading import model as mdl
+from llmquiz.grading.encoding import Encoded
 from llmquiz.grading.semantic import SemanticGrader
 from llmquiz.grading.store import EmbeddingCache
 
@@ -51,19 +54,29 @@ class FakeEmbedder:
         self.loads += 1
         self.ready = True
 
-    def encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> list[Encoded]:
         assert self.ready, "encode before load"
         self.encoded.extend(texts)
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
-            out[i] /= max(np.linalg.norm(out[i]), 1e-9)
+        out = []
+        for text in texts:
+            words = list(re.finditer(r"\w+", text.lower()))
+            tok = np.zeros((len(words), 64), dtype=np.float32)
+            for j, m in enumerate(words):
+                tok[j, int(hashlib.md5(m.group().encode()).hexdigest(), 16) % 64] = 1
+            vec = tok.sum(axis=0) if len(words) else np.ones(64, dtype=np.float32)
+            off = np.array([[m.start(), m.end()] for m in words], dtype=np.int32).reshape(-1, 2)
+            out.append(Encoded(text, vec / np.linalg.norm(vec), tok, off))
         return out
 
 
 def grader(home: Path, embedder: FakeEmbedder | None = None) -> SemanticGrader:
     return SemanticGrader(home=home, embedder=embedder or FakeEmbedder())
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.write_bytes(buf.getvalue())
 
 
 def cache_files(home: Path) -> list[Path]:
@@ -84,34 +97,35 @@ def test_second_run_encodes_only_the_answers(tmp_path: Path) -> None:
 def test_cache_files_are_private(tmp_path: Path) -> None:
     grader(tmp_path).prepare([Q1])
     files = cache_files(tmp_path)
-    assert {f.suffix for f in files} == {".npy", ".json"}
+    assert {f.suffix for f in files} == {".npz", ".json"}
     for f in files:
         assert stat.S_IMODE(f.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "cache" / "embeddings").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        pytest.param(lambda npy, js: npy.write_bytes(b"garbage"), id="corrupt-npy"),
-        pytest.param(lambda npy, js: js.write_text("{not json"), id="corrupt-json"),
-        pytest.param(lambda npy, js: np.save(npy, np.ones((1, 3), dtype=np.float64)), id="foreign-npy"),
+        pytest.param(lambda npz, js: npz.write_bytes(b"garbage"), id="corrupt-npz"),
+        pytest.param(lambda npz, js: js.write_text("{not json"), id="corrupt-json"),
+        pytest.param(lambda npz, js: write_npz(npz, vecs=np.ones((1, 3))), id="foreign-npz"),
         pytest.param(
-            lambda npy, js: js.write_text(json.dumps({**json.loads(js.read_text()), "dim": 5})),
+            lambda npz, js: js.write_text(json.dumps({**json.loads(js.read_text()), "dim": 5})),
             id="wrong-dim",
         ),
         pytest.param(
-            lambda npy, js: js.write_text(json.dumps({**json.loads(js.read_text()), "model": "other"})),
+            lambda npz, js: js.write_text(json.dumps({**json.loads(js.read_text()), "model": "other"})),
             id="other-model",
         ),
-        pytest.param(lambda npy, js: npy.unlink(), id="missing-npy"),
+        pytest.param(lambda npz, js: npz.unlink(), id="missing-npz"),
     ],
 )
 def test_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, damage) -> None:
     grader(tmp_path).prepare([Q1])
-    npy, js = (f for f in sorted(cache_files(tmp_path), key=lambda p: p.suffix != ".npy"))
+    npz, js = (f for f in sorted(cache_files(tmp_path), key=lambda p: p.suffix != ".npz"))
     expected = grader(tmp_path).grade(Q1, "keys and values of past tokens")
-    damage(npy, js)
+    damage(npz, js)
     again = FakeEmbedder()
     result = grader(tmp_path, again).grade(Q1, "keys and values of past tokens")
     assert Q1.answer in again.encoded  # rebuilt, not trusted
@@ -121,14 +135,20 @@ def test_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, damage) -> None:
     assert Q1.answer not in third.encoded  # and the rebuilt cache is good again
 
 
-def test_cache_rejects_tampered_vectors(tmp_path: Path) -> None:
+def test_cache_round_trip_and_tampered_vectors(tmp_path: Path) -> None:
+    embedder = FakeEmbedder()
+    embedder.load()
     cache = EmbeddingCache(tmp_path, "m")
-    cache.put(["a"], np.ones((1, 4), dtype=np.float32) / 2)
+    cache.put(embedder.encode(["keys and values", "a"]))
     cache.save()
-    npy = next((tmp_path / "embeddings").glob("*.npy"))
-    data = bytearray(npy.read_bytes())
-    data[-1] ^= 0xFF
-    npy.write_bytes(bytes(data))
+    again = EmbeddingCache(tmp_path, "m").get("keys and values")
+    # bank texts keep the tokens of content words only ("and" is a stopword)
+    assert again is not None and again.tok.shape == (2, 64) and again.off.tolist() == [[0, 4], [9, 15]]
+    assert EmbeddingCache(tmp_path, "other-model").get("a") is None
+    npz = next((tmp_path / "embeddings").glob("*.npz"))
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    npz.write_bytes(bytes(data))
     assert EmbeddingCache(tmp_path, "m").get("a") is None
 
 

@@ -30,6 +30,7 @@ class GradedRow:
     gold: float
     key_points: tuple[str, ...] = ()
     line: int = 0
+    gold_column: str = "score"
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,7 @@ def read_graded_csv(path: Path, gold: str = "score") -> list[GradedRow]:
     absent = [c for c in needed if c not in header]
     if absent:
         found = ", ".join(header) if header else "none"
-        raise BankError(
-            [Problem(file, 1, f"missing column(s) {', '.join(absent)} (columns found: {found})")]
-        )
+        raise BankError([Problem(file, 1, f"missing column(s) {', '.join(absent)} (columns found: {found})")])
     rows: list[GradedRow] = []
     problems: list[Problem] = []
     try:
@@ -98,7 +97,13 @@ def read_graded_csv(path: Path, gold: str = "score") -> list[GradedRow]:
             points = tuple(p.strip() for p in values.get("key_points", "").split(" | ") if p.strip())
             rows.append(
                 GradedRow(
-                    values["question"], values["reference"], values["answer"], gold_value, points, line
+                    values["question"],
+                    values["reference"],
+                    values["answer"],
+                    gold_value,
+                    points,
+                    line,
+                    gold,
                 )
             )
     except csv.Error as exc:
@@ -133,7 +138,7 @@ def calibrate(
     grader: Grader,
     progress: Callable[[int, int], None] | None = None,
     *,
-    gold_column: str = "score",
+    gold_column: str | None = None,
 ) -> CalibrationResult:
     """Grade every row and measure agreement with the gold grades.
 
@@ -144,9 +149,7 @@ def calibrate(
     questions = questions_for(rows)
     grader.load()
     started = time.perf_counter()
-    results = grader.grade_many(
-        [(q, row.answer) for q, row in zip(questions, rows, strict=True)], progress
-    )
+    results = grader.grade_many([(q, row.answer) for q, row in zip(questions, rows, strict=True)], progress)
     elapsed = time.perf_counter() - started
     scores = [float(r.score) for r in results]
     gold = [row.gold for row in rows]
@@ -159,7 +162,7 @@ def calibrate(
         auc=roc_auc(scores, positive),
         suggested_pass_mark=youden_threshold(scores, positive),
         answers_per_second=len(rows) / elapsed if elapsed > 0 else float("inf"),
-        gold_column=gold_column,
+        gold_column=gold_column or rows[0].gold_column,
     )
 
 

@@ -22,7 +22,7 @@ class Embedder(Protocol):
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded on first use (thread-safe)."""
 
-    BATCH_SIZE = 32  # small batches of length-sorted texts pad least on CPU
+    BATCH_SIZE = 16  # small batches of length-sorted texts: fastest on CPU (measured 8-64)
 
     def __init__(self, model: str | None, device: str, cache: Path | None) -> None:
         self._model_arg = model
@@ -53,6 +53,12 @@ class SentenceTransformerEmbedder:
             break
         return f"{resolved}{stamp}"
 
+    @property
+    def model(self) -> Any:
+        """The loaded SentenceTransformer (loads it first)."""
+        self.load()
+        return self._model
+
     def load(self) -> None:
         with self._lock:
             if self._model is None:
@@ -60,6 +66,8 @@ class SentenceTransformerEmbedder:
                 tokenizer = getattr(model, "tokenizer", None)
                 self._offsets = bool(getattr(tokenizer, "is_fast", False))
                 self._model = model
+                # the first forward pass sets up kernels: pay for it here, not after Enter
+                self._encode_batch(["warm-up: the model is ready."])
 
     def encode(self, texts: list[str]) -> list[Any]:
         """Encode texts (sorted by length into batches); one `Encoded` per text, in order."""

@@ -61,8 +61,7 @@ class Encoded:
             word_of_tok, words = self._words
             keep = np.array(
                 [
-                    (w not in tx.STOPWORDS or w in tx.NEGATIONS)
-                    and tx.stem(w) not in question_stems
+                    (w not in tx.STOPWORDS or w in tx.NEGATIONS) and tx.stem(w) not in question_stems
                     for w in words
                 ],
                 dtype=bool,
@@ -72,6 +71,13 @@ class Encoded:
             mask[has_word] = keep[word_of_tok[has_word]]
             self._masks[question_stems] = mask
         return mask
+
+    def content_only(self) -> Encoded:
+        """A copy with only the tokens of content words: all a bank-side text ever needs."""
+        keep = self.content_mask(frozenset())
+        if keep.all():
+            return self
+        return Encoded(self.text, self.vec, np.ascontiguousarray(self.tok[keep]), self.off[keep])
 
     def span_mask(self, start: int, end: int) -> np.ndarray:
         if not len(self.off):

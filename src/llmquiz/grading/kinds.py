@@ -46,9 +46,7 @@ def short_match(answer: str, accepted: str) -> float:
     if a == b or a.replace(" ", "") == b.replace(" ", ""):
         return 100.0
     digits_b = re.findall(r"\d+", b)
-    if digits_b and re.findall(r"\d+", a) != digits_b and not re.search(
-        rf"(?<!\d){re.escape(b)}(?!\d)", a
-    ):
+    if digits_b and re.findall(r"\d+", a) != digits_b and not re.search(rf"(?<!\d){re.escape(b)}(?!\d)", a):
         # numbers are either right or wrong; a longer answer may contain the accepted form
         return 0.0
     score = fuzz.ratio(a, b)

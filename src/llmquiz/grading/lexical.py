@@ -50,7 +50,7 @@ def term_present(term: str, answer: str) -> bool:
         return False
     term_tokens = tx.tokens(term_n)
     answer_tokens = tx.tokens(answer_n)
-    if len(term_n) <= 4 or len(term_tokens) == 1 and len(term_n) <= 5:
+    if len(term_n) <= 4 or (len(term_tokens) == 1 and len(term_n) <= 5):
         compact = term_n.replace(" ", "")
         return compact in answer_tokens or term_n in answer_tokens
     if len(term_tokens) == 1:
@@ -90,6 +90,7 @@ class LexicalGrader:
 
     name = "lexical:rapidfuzz"
     COVERED_AT = 0.5  # word recall at which a key point counts as covered
+    SALAD_CAP = 35.0  # highest score of a keyword list without connecting words
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -105,22 +106,33 @@ class LexicalGrader:
         if fixed is not None:
             return fixed
         points = key_points_of(question)
-        recalls = [point_recall(p, answer, question.question) for p in points]
-        coverage = sum(recalls) / len(recalls) if recalls else 0.0
+        clauses = [answer[a:b] for a, b in sorted(tx.finest_spans(answer))] or [answer]
+        recalls, reversed_points = [], 0
+        for point in points:
+            recall = point_recall(point, answer, question.question)
+            best = max(clauses, key=lambda c, p=point: point_recall(p, c, question.question))
+            if recall >= self.COVERED_AT and tx.polarity_conflict(point, best, question.question):
+                recall, reversed_points = -recall, reversed_points + 1  # stated the wrong way round
+            recalls.append(recall)
+        coverage = max(0.0, sum(recalls) / len(recalls)) if recalls else 0.0
         overlap = lexical_similarity(answer, question.answer, question.question)
         raw = 0.6 * coverage + 0.4 * overlap
         keywords = keyword_share(question.keywords, answer)
         if keywords is not None:
             raw = 0.8 * raw + 0.2 * keywords
+        if reversed_points:
+            raw *= 1 - reversed_points / len(points)
         score = 100.0 * min(1.0, max(0.0, (raw - 0.15) / 0.55))
+        if tx.is_keyword_salad(answer):
+            score = min(score, self.SALAD_CAP)
         covered = tuple(p for p, r in zip(points, recalls, strict=True) if r >= self.COVERED_AT)
         missed = tuple(p for p, r in zip(points, recalls, strict=True) if r < self.COVERED_AT)
         signals = {"coverage": coverage, "overlap": overlap, "raw": raw}
+        if reversed_points:
+            signals["reversed"] = reversed_points / len(points)
         if keywords is not None:
             signals["keywords"] = keywords
-        return GradeResult.make(
-            score, method="lexical", missed=missed, covered=covered, signals=signals
-        )
+        return GradeResult.make(score, method="lexical", missed=missed, covered=covered, signals=signals)
 
     def grade_many(
         self,

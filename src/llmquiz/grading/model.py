@@ -8,6 +8,7 @@ llmquiz never reaches the network: HF_HUB_OFFLINE=1 unless the user set it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -81,10 +82,8 @@ def verify_bundled(model_dir: Path, cache: Path | None) -> None:
         )
     if memo_path is not None:
         memo[key] = actual
-        try:
+        with contextlib.suppress(OSError):  # a read-only home only costs a re-check next time
             write_private(memo_path, json.dumps(memo, indent=1, sort_keys=True).encode())
-        except OSError:
-            pass  # a read-only home only costs a re-check next time
 
 
 def resolve_device(device: str) -> str:
@@ -110,8 +109,8 @@ def import_sentence_transformers() -> Any:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        import torch  # noqa: F401
         import sentence_transformers
+        import torch  # noqa: F401
         import transformers
     except ImportError as exc:
         raise GraderUnavailableError(
@@ -141,8 +140,7 @@ def load_model(model: str | None, device: str, cache: Path | None) -> tuple[Any,
         loaded = st.SentenceTransformer(source, device=resolved, local_files_only=offline)
     except Exception as exc:  # many error types: OSError, ValueError, HF hub errors
         hint = (
-            " (llmquiz runs offline: the model must be a local folder or already in the "
-            "Hugging Face cache)"
+            " (llmquiz runs offline: the model must be a local folder or already in the Hugging Face cache)"
             if offline
             else ""
         )

@@ -1,20 +1,24 @@
 """The semantic grader: key-point coverage from token embeddings, plus lexical trap guards.
 
-How an answer is scored (every number below is a global setting in `Settings`):
+How an answer is scored (the numbers are the global `Settings`, chosen on the dev set):
 
-1. The answer is encoded once; its token vectors give it a vector per sentence and clause
-   and a *question-demoted* vector (tokens of stopwords and of words that repeat the question
-   are left out of the mean), so restating the question earns nothing.
-2. Each key point (or reference sentence when the bank has no key points) gets a support
-   value: the mean of (a) its demoted tokens' best cosine with the answer's demoted tokens
-   (token recall) and (b) its demoted vector's best cosine with an answer sentence or clause.
-   A support is mapped linearly from [low, high] to a 0-1 match; the whole reference is
-   compared the same way.
-3. raw = coverage_weight * mean key-point match + (1 - coverage_weight) * reference match.
-4. Trap guards scale that down: a key point whose best span states it the other way round
-   (negation or an opposite direction word) does not count; an answer closer to a neighbouring
-   question's reference than to its own loses credit; a keyword list without connecting words
-   is capped; missing bank `keywords` cost a little.
+1. The answer is encoded once. Its token vectors give it a vector per sentence and clause and
+   a *question-demoted* vector: tokens of stopwords and of words that repeat the question are
+   left out of the mean, so restating the question earns nothing.
+2. Each key point (the reference's sentences when the bank has none) gets a support value:
+   the mean of (a) token recall, its demoted tokens' best cosine with the answer's demoted
+   tokens, and (b) its demoted vector's best cosine with an answer sentence or clause. The
+   support maps linearly from [low, high] to a 0-1 match. The whole reference is compared
+   the same way.
+3. raw = coverage_weight * mean key-point match + (1 - coverage_weight) * reference match;
+   score = 100 * raw, times the trap-guard factors below.
+4. Trap guards. A key point the answer covers, but whose closest answer clause reuses its
+   words with an opposite direction word ("flattens" for "sharpens") or, restating it nearly
+   word for word, with a negation the point lacks (or the reverse), counts against the
+   answer instead of for it. An answer closer to a neighbouring question's reference than to
+   its own loses up to 70% of its score. A list of terms without connecting words is capped
+   at 35. Each missing bank `keyword` costs a share of 15%. Empty and "I don't know" answers
+   score 0 before any of this (see kinds.py).
 """
 
 from __future__ import annotations
@@ -45,13 +49,14 @@ CHUNK = 256  # answers encoded per batch in grade_many
 class Settings:
     """The grader's global knobs (chosen on the dev set and the graded test set; see README)."""
 
-    low: float = 0.30  # support at or below which a key point counts as absent
-    high: float = 0.70  # support at or above which a key point counts as fully covered
+    low: float = 0.15  # support at or below which a key point counts as absent
+    high: float = 0.60  # support at or above which a key point counts as fully covered
     token_weight: float = 0.5  # token recall vs. best-span cosine in a support value
-    coverage_weight: float = 0.5  # key-point coverage vs. whole-reference match
+    coverage_weight: float = 0.7  # key-point coverage vs. whole-reference match
     covered_at: float = 0.5  # match at which a key point is listed as covered
     reuse: float = 0.5  # share of a key point's words a span must repeat to be checked for reversal
-    flip_keep: float = 0.2  # what is left of a key point's match when the answer reverses it
+    negation_reuse: float = 0.6  # ... and for a negation to count as reversing it
+    flip_cost: float = 1.0  # a reversed key point counts this times its match against the answer
     neighbour_margin: float = 0.05  # neighbour closer than own reference by this: a penalty
     neighbour_span: float = 0.15  # ... growing to the full penalty over this much more
     neighbour_floor: float = 0.3  # the full neighbour penalty factor
@@ -84,6 +89,7 @@ class _Side:
     reference: _Unit
     reference_vec: Any  # the reference's plain sentence vector
     neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
+    statements: tuple[str, ...]  # key points and reference clauses
 
 
 class SemanticGrader:
@@ -189,9 +195,7 @@ class SemanticGrader:
         return [
             n
             for n in self._neighbours
-            if n.id != q.id
-            and n.answer != q.answer
-            and (n.topic == q.topic or tags & set(n.tags))
+            if n.id != q.id and n.answer != q.answer and (n.topic == q.topic or tags & set(n.tags))
         ]
 
     def _encoded(self, text: str) -> Encoded:
@@ -231,6 +235,11 @@ class SemanticGrader:
             reference=self._unit(q.answer, stems),
             reference_vec=own,
             neighbour_vecs=neighbour_vecs,
+            statements=tuple(
+                dict.fromkeys(
+                    [*key_points_of(q), *(q.answer[a:b] for a, b in sorted(tx.finest_spans(q.answer)))]
+                )
+            ),
         )
 
     def _side(self, q: Question) -> _Side:
@@ -242,6 +251,24 @@ class SemanticGrader:
             return side
 
     # -- scoring --------------------------------------------------------------------------
+    @staticmethod
+    def _agrees(side: _Side, point: str, span: str) -> bool:
+        """Does the span restate another key point or reference sentence, without reversal?
+
+        Answers that contrast two cases ("small chunks lose context, large ones dilute it")
+        then only look reversed against the point about the other case.
+        """
+        q = side.question.question
+        own = tx.reuse_share(span, point, q)
+        for other in side.statements:
+            if (
+                other != point
+                and tx.reuse_share(span, other, q) > own
+                and not tx.polarity_conflict(other, span, q, 0.0, 0.0)
+            ):
+                return True
+        return False
+
     def _support(self, unit: _Unit, ans_tok: np.ndarray, span_vecs: np.ndarray) -> tuple[float, int]:
         """Support of one bank unit in the answer, and the index of the best answer span."""
         s = self.settings
@@ -269,36 +296,42 @@ class SemanticGrader:
         whole = (0, len(answer))
         if whole not in spans:
             spans.append(whole)
-        span_vecs, span_texts = [], []
+        span_vecs, span_texts, fine = [], [], []
+        finest = tx.finest_spans(answer)
         for a, b in spans:
             vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
             if vec is not None:
                 span_vecs.append(vec)
                 span_texts.append(answer[a:b])
+                fine.append((a, b) in finest)
         if not len(mask) and not span_vecs:  # a model without token offsets
-            span_vecs, span_texts = [enc.vec], [answer]
+            span_vecs, span_texts, fine = [enc.vec], [answer], [True]
         span_matrix = np.stack(span_vecs) if span_vecs else np.zeros((0, len(enc.vec)))
+        fine_index = [i for i, f in enumerate(fine) if f]
+        fine_matrix = span_matrix[fine_index] if fine_index else span_matrix[:0]
 
         matches, flipped = [], []
         for point in side.points:
-            support, best = self._support(point, ans_tok, span_matrix)
+            support, _ = self._support(point, ans_tok, span_matrix)
             match = _ramp(support, s.low, s.high)
-            flip = (
-                s.polarity
-                and best >= 0
-                and match > 0
-                and tx.polarity_conflict(point.text, span_texts[best], q.question, s.reuse)
-            )
+            flip = False
+            if s.polarity and match >= s.covered_at and len(fine_matrix):
+                # only a point the answer seems to cover can be stated the wrong way round
+                # the clause that says most nearly what the point says: is it reversed?
+                best = fine_index[int((fine_matrix @ point.vec).argmax())]
+                flip = tx.polarity_conflict(
+                    point.text, span_texts[best], q.question, s.reuse, s.negation_reuse
+                ) and not self._agrees(side, point.text, span_texts[best])
             if flip:
-                match *= s.flip_keep
+                match *= -s.flip_cost  # a reversed key point is a wrong claim, not a gap
             matches.append(match)
             flipped.append(flip)
         coverage = sum(matches) / len(matches)
         ref_support, _ = self._support(side.reference, ans_tok, span_matrix)
         ref_match = _ramp(ref_support, s.low, s.high)
         flip_share = sum(flipped) / len(flipped)
-        ref_match *= 1 - flip_share * (1 - s.flip_keep)
-        raw = s.coverage_weight * coverage + (1 - s.coverage_weight) * ref_match
+        ref_match *= 1 - flip_share
+        raw = max(0.0, s.coverage_weight * coverage + (1 - s.coverage_weight) * ref_match)
         signals: dict[str, float] = {
             "coverage": coverage,
             "reference": ref_support,

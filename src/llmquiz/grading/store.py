@@ -7,6 +7,7 @@ count, dtype, vector shape, sha256 of the vector bytes, finiteness) is ignored a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -24,9 +25,20 @@ CACHE_VERSION = 1
 MAX_CACHE_ROWS = 200_000
 
 
+def make_private_dirs(folder: Path) -> None:
+    """Create `folder` and any missing parents, each one readable by the user only (0700)."""
+    missing = []
+    for parent in [folder, *folder.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        ensure_private_dir(parent)
+
+
 def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data`, readable by the user only."""
-    ensure_private_dir(path.parent)
+    """Atomically replace `path` with `data`, readable by the user only (0600)."""
+    make_private_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o600)
@@ -34,10 +46,8 @@ def write_private(path: Path, data: bytes) -> None:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -133,12 +143,20 @@ class EmbeddingCache:
         out = {}
         for i, key in enumerate(keys):
             a, count = int(spans[i, 0]), int(spans[i, 1])
-            out[key] = (vecs[i], toks[a : a + count].astype(np.float32), offs[a : a + count])
+            out[key] = (vecs[i], toks[a : a + count], offs[a : a + count])  # float16 until used
         return out
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self._npz.stat() if self._npz is not None else None
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns) if st is not None else None
 
     def _ensure_loaded(self) -> None:
         if not self._loaded:
             self._loaded = True
+            self._disk_stamp = self._stamp()
             self._disk = self._read_disk()
 
     def save(self) -> None:
@@ -148,7 +166,9 @@ class EmbeddingCache:
         with self._lock:
             if not self._dirty or self._npz is None or self._json is None:
                 return
-            merged = self._read_disk()
+            self._ensure_loaded()
+            # re-read only when another process wrote the file since we read it
+            merged = dict(self._disk) if self._stamp() == self._disk_stamp else self._read_disk()
             for key, enc in self._items.items():
                 merged[key] = (enc.vec, enc.tok, enc.off)
             if len(merged) > MAX_CACHE_ROWS:
@@ -183,6 +203,8 @@ class EmbeddingCache:
                 write_private(self._json, json.dumps(index).encode())
             except OSError:
                 return  # a cache that cannot be written is only slower next time
+            self._disk = merged
+            self._disk_stamp = self._stamp()
             self._dirty = False
 
     # -- memory ---------------------------------------------------------------------------
@@ -199,7 +221,8 @@ class EmbeddingCache:
             stored = self._disk.get(key)
             if stored is None:
                 return None
-            enc = Encoded(text, *stored)
+            vec, tok, off = stored
+            enc = Encoded(text, vec, tok.astype("float32"), off)
             if len(enc.off) and int(enc.off[:, 1].max()) > len(text):
                 return None  # offsets that do not fit the text: not ours
             self._items[key] = enc
@@ -209,7 +232,8 @@ class EmbeddingCache:
         return [t for t in dict.fromkeys(texts) if self.get(t) is None]
 
     def put(self, encodings: Sequence[Any]) -> None:
+        """Keep encodings of bank texts (their content-word tokens only, see Encoded)."""
         with self._lock:
             for enc in encodings:
-                self._items[text_key(enc.text)] = enc
+                self._items[text_key(enc.text)] = enc.content_only()
                 self._dirty = True

@@ -9,33 +9,45 @@ import re
 import unicodedata
 from functools import lru_cache
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each either else
-    etc few for from further had has have having he her here hers herself him himself his how
-    however i if in into is it its itself just let may me might more most must my myself nor
-    of off on once only or other our ours ourselves out over own per same shall she should so
-    some such than that the their theirs them themselves then there these they this those
-    through thus to too under until up upon us very via was we were what when where whether
-    which while who whom whose why will with within would you your yours yourself yourselves
-    e.g eg i.e ie one ones thing things something way ways use used using uses get gets make
-    makes made really basically actually like kind sort lot lots well
-    """.split()
+    _words(
+        """
+        a about above after again against all also am an and any are as at be because been before
+        being below between both but by can could did do does doing down during each either else
+        etc few for from further had has have having he her here hers herself him himself his how
+        however i if in into is it its itself just let may me might more most must my myself nor
+        of off on once only or other our ours ourselves out over own per same shall she should so
+        some such than that the their theirs them themselves then there these they this those
+        through thus to too under until up upon us very via was we were what when where whether
+        which while who whom whose why will with within would you your yours yourself yourselves
+        e.g eg i.e ie one ones thing things something way ways use used using uses get gets make
+        makes made really basically actually like kind sort lot lots well
+        """
+    )
 )
 
-# Words that flip or weaken a claim: one side negated and the other not is a polarity signal.
+# Words that negate a claim (or say it is absent): one side negated and the other not, in
+# clauses that say the same thing otherwise, is a reversal.
 NEGATIONS = frozenset(
-    "not no never none nothing neither nor without cannot cant can't don't doesn't didn't "
-    "isn't aren't wasn't weren't won't wouldn't shouldn't couldn't mustn't hasn't haven't "
-    "hadn't rarely seldom hardly instead rather omit omits omitted omitting missing lack lacks "
-    "lacking absent fail fails failed failing".split()
+    _words(
+        """
+        not no never none nothing neither nor without cannot cant can't don't doesn't didn't
+        isn't aren't wasn't weren't won't wouldn't shouldn't couldn't mustn't hasn't haven't
+        hadn't rarely seldom hardly instead rather omit omits omitted omitting missing lack lacks
+        lacking absent fail fails failed failing
+        """
+    )
 )
 
 # Opposite direction words. An answer span that says one where the key point says the other
 # (and not the key point's word itself) reverses the claim. Compared on stems.
 OPPOSITE_PAIRS = """
-more less | more fewer | most least | many few | higher lower | high low | larger smaller |
+more less | most least | higher lower | high low | larger smaller |
 large small | bigger smaller | big small | longer shorter | long short | faster slower |
 fast slow | speeds slows | speed slow | increase decrease | increase reduce | increase drop |
 grow shrink | add remove | maximize minimize | maximise minimise | max min | before after |
@@ -43,13 +55,14 @@ above below | always never | all none | random deterministic | sharpen flatten |
 peaked flat | improve hurt | improve degrade | better worse | easy hard | easier harder |
 cheap expensive | cheaper costlier | inside outside | true false | correct incorrect |
 supervised unsupervised | encoder decoder | input output | first last | frozen unfrozen |
-freeze unfreeze | frozen trained | low-rank full-rank | dense sparse | close far |
+freeze unfreeze | frozen unfreeze | frozen unfreezes | frozen updated | frozen trained |
+low-rank full-rank | dense sparse | close far |
 close distant | similar different | same different | merge split | include exclude |
 accept reject | allow block | enable disable | positive negative | start end | top bottom |
 likely unlikely | probable improbable | confident uncertain | known unknown | static dynamic |
 fixed adaptive | fixed adapts | local global | private public | online offline |
 parallel sequential | stateless stateful | explicit implicit | overfit underfit |
-overfitting underfitting | precision recall | left right | upper lower | maximum minimum |
+overfitting underfitting | left right | upper lower | maximum minimum |
 strong weak | stronger weaker | safe unsafe | relevant irrelevant | consistent inconsistent |
 """.replace("\n", " ")
 _OPPOSITES: dict[str, set[str]] = {}
@@ -97,6 +110,7 @@ def tokens(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(normalize(text).lower()))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A very light suffix stripper, enough to match plurals and verb forms."""
     if len(word) <= 3 or not word.isalpha():
@@ -195,6 +209,15 @@ def unit_spans(text: str, *, with_clauses: bool = True, max_units: int = 32) -> 
     return list(dict.fromkeys(out))[:max_units]
 
 
+def finest_spans(text: str) -> set[tuple[int, int]]:
+    """The smallest units of a text: each sentence's clauses, or the sentence itself."""
+    out: set[tuple[int, int]] = set()
+    for start, end in sentence_spans(text):
+        parts = clause_spans(text, start, end)
+        out.update(parts if len(parts) > 1 else [(start, end)])
+    return out
+
+
 def sentences(text: str) -> list[str]:
     """The sentences (and bullet lines) of a text."""
     return [re.sub(r"\s+", " ", text[a:b]) for a, b in sentence_spans(text or "")]
@@ -212,11 +235,7 @@ def demote(text: str, question: str) -> str:
     Stopwords are dropped too; what is left is the content the text adds to the question.
     """
     qwords = set(content_words(question))
-    kept = [
-        t
-        for t in tokens(text)
-        if (t not in STOPWORDS or t in NEGATIONS) and stem(t) not in qwords
-    ]
+    kept = [t for t in tokens(text) if (t not in STOPWORDS or t in NEGATIONS) and stem(t) not in qwords]
     return " ".join(kept)
 
 
@@ -244,19 +263,38 @@ def has_negation(text: str) -> bool:
 NEGATION_REUSE = 0.75
 
 
-def polarity_conflict(point: str, span: str, question: str = "", reuse: float = 0.5) -> bool:
-    """Does `span` reuse the words of `point` but state it the other way round?
-
-    Only a span that repeats at least `reuse` of the point's content words (beyond the
-    question's) is checked: then exactly one of them being negated, or the span using the
-    opposite of one of the point's direction words instead of the word itself ("flattens"
-    for "sharpens"), is a reversal.
-    """
+def reuse_share(point: str, span: str, question: str = "") -> float:
+    """Share of the point's content words (beyond the question's) that the span repeats."""
     from llmquiz.grading.lexical import word_recall
 
     qwords = set(content_words(question))
     point_words = [w for w in content_words(point) if w not in qwords and w not in NEGATIONS]
+    return word_recall(point_words, content_words(span)) if point_words else 0.0
+
+
+def polarity_conflict(
+    point: str,
+    span: str,
+    question: str = "",
+    reuse: float = 0.5,
+    negation_reuse: float = NEGATION_REUSE,
+) -> bool:
+    """Does `span` reuse the words of `point` but state it the other way round?
+
+    The point's clause that the span repeats most is compared with the span. Only when the
+    span repeats at least `reuse` of that clause's content words (beyond the question's) is
+    it checked: using the opposite of one of the clause's direction words instead of the word
+    itself ("flattens" for "sharpens") is a reversal; so is exactly one of them being negated,
+    when the span repeats at least `negation_reuse` of the clause.
+    """
+    parts = [point[a:b] for a, b in clause_spans(point, 0, len(point))] or [point]
+    if len(parts) > 1:
+        point = max(parts, key=lambda part: reuse_share(part, span, question))
+    qwords = set(content_words(question))
+    point_words = [w for w in content_words(point) if w not in qwords and w not in NEGATIONS]
     span_words = [w for w in content_words(span) if w not in NEGATIONS]
+    if not point_words:
+        return False
     opposites = _opposite_stems()
     point_stems = {stem(t) for t in tokens(point)}
     span_stems = {stem(t) for t in tokens(span)}
@@ -266,24 +304,28 @@ def polarity_conflict(point: str, span: str, question: str = "", reuse: float = 
         if opposites.get(word, frozenset()) & (span_stems - point_stems - qwords)
     }
     negated = has_negation(point) != has_negation(span)
-    if not (swapped or negated) or not point_words:
+    if not (swapped or negated):
         return False
-    # a swapped word counts as reused: "flattens" stands where "sharpens" was
-    reused = word_recall(point_words, span_words + [w for w in point_words if w in swapped])
     if sum(1 for w in point_words if w in span_words) < 2:
         return False  # too little reused to say it is the same claim
+    from llmquiz.grading.lexical import word_recall
+
+    # a swapped word counts as reused: "flattens" stands where "sharpens" was
+    reused = word_recall(point_words, span_words + [w for w in point_words if w in swapped])
     if swapped:
         return reused >= reuse
-    # negation is said in many ways ("not included" = "omitted"): only a span that repeats
-    # the point nearly word for word, with or without a "not", is taken as its negation
-    return reused >= NEGATION_REUSE
+    # negation is said in many ways ("not included" = "omitted"): only a span that restates
+    # the clause (its words repeat the clause's and the clause's repeat its), with or without
+    # a "not", is taken as its negation
+    back = word_recall([w for w in span_words if w not in qwords], point_words)
+    return reused >= negation_reuse and back >= negation_reuse
 
 
 def is_keyword_salad(text: str) -> bool:
     """A list of terms with no words connecting them: "logits softmax random greedy".
 
-    Five or more tokens, almost no function words, no verb-like endings and no sentence
-    punctuation. Short telegraphic answers ("by reference", "file scope") are not salad.
+    Five or more tokens, at most one in ten a function word, and no sentence punctuation
+    inside. Short telegraphic answers ("by reference", "file scope") are not salad.
     """
     toks = tokens(text)
     if len(toks) < 5:

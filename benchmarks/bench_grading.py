@@ -1,0 +1,143 @@
+"""Grading accuracy and speed on a human-graded CSV, beside raw SentenceTransformer.encode.
+
+    PYTHONPATH=src python benchmarks/bench_grading.py ../shared/benchmarks/mohler_dev.csv \
+        --gold score_avg [--model NAME] [--device cpu] [--repeat 3] [--json]
+
+Prints: agreement with the gold grades (Pearson, Spearman, ROC AUC, suggested pass mark) and,
+measured side by side on the same answer texts with the same loaded model,
+  raw encode  answers/s of model.encode(answers): batch 32 (the library default) and 16
+              (the grader's own batch size, faster on CPU)
+  grade_many  answers/s of the grader (bank side cached; model load excluded)
+  cold        answers/s of the grader with an empty cache (bank side encoded too)
+  single      milliseconds for one `grade` call (the wait after Enter)
+Each speed is the median of --repeat runs, alternating raw and graded runs so that load from
+other processes hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("csv", type=Path, help="graded CSV (question, reference, answer, gold)")
+    parser.add_argument("--gold", default="score", help="gold column (default: score)")
+    parser.add_argument("--model", default=None, help="sentence-transformers name or path")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--grader", default="semantic", choices=("semantic", "lexical"))
+    parser.add_argument("--repeat", type=int, default=3, help="speed runs of each kind")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one semantic grader setting (ablations), e.g. --set polarity=false",
+    )
+    parser.add_argument("--no-speed", action="store_true", help="agreement only: skip the speed comparison")
+    args = parser.parse_args(argv)
+
+    from llmquiz.grading import make_grader
+    from llmquiz.grading.calibrate import calibrate, questions_for, read_graded_csv
+
+    rows = read_graded_csv(args.csv, gold=args.gold)
+    answers = [row.answer for row in rows]
+    items = list(zip(questions_for(rows), answers, strict=True))
+    with tempfile.TemporaryDirectory(prefix="llmquiz-bench-") as tmp:
+        home = Path(tmp)
+        grader = make_grader(args.grader, model=args.model, device=args.device, home=home)
+        if args.set:
+            apply_settings(grader, args.set)
+        started = time.perf_counter()
+        grader.load()
+        load_s = time.perf_counter() - started
+        result = calibrate(rows, grader, gold_column=args.gold)  # also warms the bank cache
+        report: dict[str, object] = {
+            "csv": str(args.csv),
+            "grader": grader.name,
+            "device": getattr(getattr(grader, "_embedder", None), "device", None),
+            "load_s": round(load_s, 2),
+            **result.to_dict(),
+        }
+        if args.set:
+            report["settings"] = dict(item.split("=", 1) for item in args.set)
+        raw, raw16, warm, cold, single = [], [], [], [], []
+        model = getattr(getattr(grader, "_embedder", None), "model", None)
+        if model is not None:
+            report["plain_cosine_pearson"] = round(plain_cosine(model, rows), 4)
+        for i in range(0 if args.no_speed else args.repeat):
+            if model is not None:
+                started = time.perf_counter()
+                model.encode(answers, batch_size=32, show_progress_bar=False)
+                raw.append(len(answers) / (time.perf_counter() - started))
+                started = time.perf_counter()
+                model.encode(answers, batch_size=16, show_progress_bar=False)
+                raw16.append(len(answers) / (time.perf_counter() - started))
+            started = time.perf_counter()
+            grader.grade_many(items)
+            warm.append(len(items) / (time.perf_counter() - started))
+            fresh = make_grader(args.grader, model=args.model, device=args.device, home=home / f"cold-{i}")
+            if model is not None:
+                fresh._embedder = grader._embedder  # same loaded model, empty cache
+                fresh.settings = grader.settings
+            started = time.perf_counter()
+            fresh.grade_many(items)
+            cold.append(len(items) / (time.perf_counter() - started))
+        for question, answer in items[:: max(1, len(items) // 50)] if not args.no_speed else []:
+            started = time.perf_counter()
+            grader.grade(question, answer)
+            single.append((time.perf_counter() - started) * 1000)
+    if warm:
+        report["answers_per_second_warm"] = round(statistics.median(warm), 1)
+        report["answers_per_second_cold"] = round(statistics.median(cold), 1)
+    if raw:
+        report["raw_encode_answers_per_second"] = round(statistics.median(raw), 1)
+        report["raw_encode_batch16_answers_per_second"] = round(statistics.median(raw16), 1)
+        report["ratio_to_raw"] = round(statistics.median(warm) / statistics.median(raw), 3)
+        report["ratio_to_raw_batch16"] = round(statistics.median(warm) / statistics.median(raw16), 3)
+    if single:
+        report["single_grade_ms_median"] = round(statistics.median(single), 1)
+        report["single_grade_ms_max"] = round(max(single), 1)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key:32s} {value}")
+    return 0
+
+
+def apply_settings(grader: object, overrides: list[str]) -> None:
+    """`--set name=value` onto the semantic grader's Settings (typed like the default)."""
+    import dataclasses
+
+    settings = grader.settings  # type: ignore[attr-defined]
+    changes: dict[str, object] = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        default = getattr(settings, name)
+        if isinstance(default, bool):
+            changes[name] = value.lower() in ("1", "true", "yes", "on")
+        else:
+            changes[name] = type(default)(value)
+    grader.settings = dataclasses.replace(settings, **changes)  # type: ignore[attr-defined]
+
+
+def plain_cosine(model: object, rows: list) -> float:
+    """Pearson of plain cosine(answer, reference) with the gold grades: the baseline."""
+    from llmquiz.grading.calibrate import pearson
+
+    answers = model.encode([r.answer for r in rows], normalize_embeddings=True)  # type: ignore[attr-defined]
+    refs = model.encode([r.reference for r in rows], normalize_embeddings=True)  # type: ignore[attr-defined]
+    cos = [float(a @ b) for a, b in zip(answers, refs, strict=True)]
+    return pearson(cos, [r.gold for r in rows])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
