@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -74,42 +75,53 @@ class HistoryRecord(NamedTuple):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
-        """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged."""
+        """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged.
+
+        Written for speed (`stats` reads 100,000 of these): plain type checks, no copies.
+        """
+        get = data.get
+        ts = data["ts"]
+        _from_iso(ts)  # a record with a timestamp nobody can read is damaged (TypeError, ValueError)
         score = data["score"]
-        if type(score) is not int:
+        if score.__class__ is not int:
             score = int(score)
-        rating = data.get("self_rating")
+        rating = get("self_rating")
         if rating is not None and rating not in SELF_RATINGS:
             raise ValueError(f"self_rating {rating!r} is not 1-5")
-        missed = data.get("missed") or ()
-        if not isinstance(missed, list | tuple):
+        missed = get("missed") or ()
+        if missed.__class__ is not list and missed.__class__ is not tuple:
             raise ValueError("missed is not a list")
-        ts = str(data["ts"])
-        parse_ts(ts)  # a record with a timestamp nobody can read is damaged
-        override = data.get("override")
-        extra = None
-        if not _RECORD_FIELDS.issuperset(data):
-            extra = {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
-        return cls(
-            ts,
-            str(data.get("session", "")),
-            str(data.get("mode", "")),
-            str(data["question_id"]),
-            str(data.get("topic", "")),
-            str(data.get("answer", "")),
-            score,
-            str(data.get("verdict", "")),
-            rating,
-            tuple(map(str, missed)),
-            str(data.get("grader", "")),
-            override if override in OVERRIDES else None,
-            str(data.get("kind", "free")),
-            data.get("elapsed_s"),
-            int(data.get("v", FORMAT_VERSION)),
-            extra,
+        override = get("override")
+        extra = (
+            None
+            if _RECORD_FIELDS.issuperset(data)
+            else {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
+        )
+        return _new_tuple(
+            cls,
+            (
+                ts,
+                str(get("session", "")),
+                str(get("mode", "")),
+                str(data["question_id"]),
+                str(get("topic", "")),
+                str(get("answer", "")),
+                score,
+                str(get("verdict", "")),
+                rating,
+                tuple(missed),
+                str(get("grader", "")),
+                override if override in OVERRIDES else None,
+                str(get("kind", "free")),
+                get("elapsed_s"),
+                get("v", FORMAT_VERSION),
+                extra,
+            ),
         )
 
 
+_new_tuple = tuple.__new__
+_from_iso = datetime.fromisoformat
 _RECORD_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
 
 
@@ -236,19 +248,32 @@ def read_history(home: Path) -> HistoryLog:
         return HistoryLog([], [])
     except OSError as exc:
         return HistoryLog([], [f"{path}: cannot read the history: {exc.strerror or exc}"])
-    numbered = [(n, line) for n, line in enumerate(raw.split(b"\n"), start=1) if line.strip()]
-    objects = _parse_all_at_once([line for _, line in numbered])
-    records: list[HistoryRecord] = []
-    warnings: list[str] = []
-    for index, (number, line) in enumerate(numbered):
-        try:
-            data = objects[index] if objects is not None else _loads(line)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
-            records.append(HistoryRecord.from_dict(data))
-        except (ValueError, KeyError, TypeError):
-            warnings.append(f"{path}:{number}: damaged record skipped")
+    with _no_gc():  # the collector would rescan every record built so far, again and again
+        numbered = [(n, line) for n, line in enumerate(raw.split(b"\n"), start=1) if line.strip()]
+        objects = _parse_all_at_once([line for _, line in numbered])
+        records: list[HistoryRecord] = []
+        warnings: list[str] = []
+        for index, (number, line) in enumerate(numbered):
+            try:
+                data = objects[index] if objects is not None else _loads(line)
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+                records.append(HistoryRecord.from_dict(data))
+            except (ValueError, KeyError, TypeError):
+                warnings.append(f"{path}:{number}: damaged record skipped")
     return HistoryLog(records, warnings)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that form no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse_all_at_once(lines: list[bytes]) -> list[Any] | None:
