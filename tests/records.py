@@ -6,6 +6,23 @@ from datetime import datetime
 
 from llmquiz.history import HistoryRecord, format_ts
 
+# The fields the contract promises in every history record.
+CONTRACT_FIELDS = frozenset(
+    {
+        "ts",
+        "session",
+        "mode",
+        "question_id",
+        "topic",
+        "answer",
+        "score",
+        "verdict",
+        "self_rating",
+        "missed",
+        "grader",
+    }
+)
+
 
 def answer(
     qid: str,

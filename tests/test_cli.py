@@ -12,6 +12,8 @@ from llmquiz import __version__
 from llmquiz.cli import app
 from llmquiz.history import HistoryRecord, append_record, read_history
 
+from .records import CONTRACT_FIELDS
+
 runner = CliRunner()
 LEXICAL = ["--grader", "lexical"]
 
@@ -126,19 +128,7 @@ def test_history_json_newest_first(llmquiz_home: Path) -> None:
         assert invoke(*LEXICAL, "grade", qid, "retrieval of documents").exit_code == 0
     records = json.loads(invoke("history", "--json", "--limit", "2").stdout)
     assert [r["question_id"] for r in records] == ids[::-1][:2]
-    assert {
-        "ts",
-        "session",
-        "mode",
-        "question_id",
-        "topic",
-        "answer",
-        "score",
-        "verdict",
-        "self_rating",
-        "missed",
-        "grader",
-    } <= set(records[0])
+    assert set(records[0]) >= CONTRACT_FIELDS
 
 
 def test_history_warns_about_damaged_lines(llmquiz_home: Path) -> None:
