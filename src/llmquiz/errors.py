@@ -1,7 +1,8 @@
-"""The one exception family the core raises; the CLI maps each to an exit code."""
+"""The one exception family the core raises (the CLI maps each to an exit code), and warnings."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -57,3 +58,8 @@ class ModelError(LlmquizError):
 
 class GraderUnavailableError(ModelError):
     """Semantic grading was asked for but torch / sentence-transformers cannot be imported."""
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, never wrapped or parsed as markup."""
+    print(f"Warning: {message}", file=sys.stderr, flush=True)

@@ -169,8 +169,11 @@ def format_ts(moment: datetime) -> str:
 
 
 def parse_ts(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A history timestamp as an aware UTC datetime; a naive one means UTC."""
+    moment = datetime.fromisoformat(text)  # Python 3.11+ reads a trailing "Z" too
+    if moment.tzinfo is UTC:
+        return moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def new_session_id() -> str:

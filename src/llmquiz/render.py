@@ -15,6 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
+
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
     from llmquiz.exam import ExamReport
@@ -49,11 +51,6 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
-def warn(message: str) -> None:
-    """A warning on stderr, never wrapped or parsed as markup."""
-    print(f"Warning: {message}", file=sys.stderr, flush=True)
-
-
 def table_box(console: Console) -> box.Box:
     return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
 
@@ -66,7 +63,7 @@ def score_bar(score: int, console: Console, width: int = 20) -> Text:
     filled = round(score / 100 * width)
     fancy = console.is_terminal and console.encoding.lower().startswith("utf")
     full, empty = ("█", "░") if fancy else ("#", ".")
-    colour = "green" if score >= 70 else "yellow" if score >= 40 else "red"
+    colour = "green" if score >= CORRECT_AT else "yellow" if score >= PARTIAL_AT else "red"
     return Text.assemble((full * filled, colour), (empty * (width - filled), "dim"), f" {score:3d}/100")
 
 

@@ -46,7 +46,8 @@ from fsrs import Rating, State
 
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.history import SELF_RATINGS, UNGRADED, HistoryRecord, self_rating_score
+from llmquiz.history import SELF_RATINGS, UNGRADED, HistoryRecord, format_ts, self_rating_score
+from llmquiz.history import parse_ts as utc_time  # fsrs insists on aware UTC datetimes
 
 AGAIN_BELOW = 40  # effective score below this: Again
 HARD_BELOW = 70  # below this: Hard; also the drill's "missed" mark
@@ -132,14 +133,6 @@ class GradedAnswer(NamedTuple):
     record: HistoryRecord
 
 
-def utc_time(ts: str) -> datetime:
-    """A history timestamp as an aware UTC datetime (fsrs insists on UTC); naive means UTC."""
-    moment = datetime.fromisoformat(ts)  # Python 3.11+ reads a trailing "Z" too
-    if moment.tzinfo is UTC:
-        return moment
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[GradedAnswer]]:
     """Each question's graded answers, oldest first (equal times keep history order)."""
     grouped: dict[str, list[GradedAnswer]] = {}
@@ -204,18 +197,14 @@ class CardState:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.question_id,
-            "due": _iso(self.due),
+            "due": format_ts(self.due),
             "stability": self.stability,
             "difficulty": self.difficulty,
             "reviews": self.reviews,
-            "last_review": _iso(self.last_review) if self.last_review else None,
+            "last_review": format_ts(self.last_review) if self.last_review else None,
             "last_score": self.last_score,
             "state": self.state,
         }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def build_cards(records: Sequence[HistoryRecord]) -> dict[str, CardState]:

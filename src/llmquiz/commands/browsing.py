@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
+from llmquiz.errors import warn
 from llmquiz.history import HistoryRecord, read_history, utc_now
 from llmquiz.settings import Settings
 
@@ -12,10 +12,11 @@ if TYPE_CHECKING:
     from llmquiz.stats import Stats
 
 
-def _records(settings: Settings) -> list[HistoryRecord]:
+def history_records(settings: Settings) -> list[HistoryRecord]:
+    """The history's good records, oldest first; damaged lines are reported as warnings."""
     log = read_history(settings.home)
     for warning in log.warnings:
-        print(f"Warning: {warning}", file=sys.stderr)
+        warn(warning)
     return log.records
 
 
@@ -24,7 +25,7 @@ def topic_rows(settings: Settings) -> list[dict[str, Any]]:
 
     bank = settings.bank()
     rows = []
-    for summary in topic_summaries(bank, _records(settings), utc_now()):
+    for summary in topic_summaries(bank, history_records(settings), utc_now()):
         rows.append(
             {
                 "topic": summary.topic,
@@ -41,9 +42,9 @@ def topic_rows(settings: Settings) -> list[dict[str, Any]]:
 def compute_user_stats(settings: Settings, topic: str | None) -> Stats:
     from llmquiz.stats import compute_stats
 
-    return compute_stats(settings.bank(), _records(settings), utc_now(), topic=topic)
+    return compute_stats(settings.bank(), history_records(settings), utc_now(), topic=topic)
 
 
 def recent_records(settings: Settings, limit: int) -> list[HistoryRecord]:
-    records = _records(settings)
+    records = history_records(settings)
     return records[::-1][:limit]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from llmquiz import render
-from llmquiz.errors import EXIT_OK
+from llmquiz.errors import EXIT_OK, warn
 from llmquiz.reports import write_text_atomically
 
 
@@ -15,7 +15,7 @@ def run_import(file: Path, topic: str | None, output: Path | None, dry_run: bool
     result = import_notes(file, topic)
     err = render.make_console(stderr=True)
     for warning in result.warnings:
-        render.warn(warning)
+        warn(warning)
     if dry_run:
         console = render.make_console()
         console.print(render.import_table(result, console))

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from llmquiz import render
 from llmquiz.bank import Bank, Question
-from llmquiz.errors import EXIT_INTERRUPTED, EXIT_OK
-from llmquiz.history import read_history, utc_now
+from llmquiz.commands.browsing import history_records
+from llmquiz.errors import EXIT_INTERRUPTED, EXIT_OK, warn
+from llmquiz.history import utc_now
 from llmquiz.prompts import TerminalUI
 from llmquiz.session import GradingService, ListSource, Session, SessionPlan, pick_questions
 from llmquiz.settings import Settings
@@ -25,7 +26,7 @@ def drill_plan(settings: Settings, topic: str, count: int, seed: int | None = No
     from llmquiz.scheduler import DrillQueue, drill_order
 
     questions = settings.bank().topic(topic).questions
-    records = read_history(settings.home).records
+    records = history_records(settings)
     ordered = drill_order(questions, records, utc_now(), random.Random(seed))
     return SessionPlan(mode="drill", source=DrillQueue(ordered, count), total=None, questions=ordered[:count])
 
@@ -33,7 +34,7 @@ def drill_plan(settings: Settings, topic: str, count: int, seed: int | None = No
 def review_plan(settings: Settings, count: int) -> SessionPlan | None:
     from llmquiz.scheduler import due_questions
 
-    records = read_history(settings.home).records
+    records = history_records(settings)
     due = due_questions(settings.bank().questions, records, utc_now())[:count]
     if not due:
         return None
@@ -51,12 +52,10 @@ def start_grading(
 def run_practice(settings: Settings, plan: SessionPlan) -> int:
     """Run an interactive plan in the terminal; return the exit code."""
     console, err = render.make_console(), render.make_console(stderr=True)
-    for warning in read_history(settings.home).warnings:
-        render.warn(warning)
     service = start_grading(settings, plan.questions, allow_fallback=True)
     summary = Session(plan, TerminalUI(console, err), service, settings.home).run()
     for warning in summary.warnings:
-        render.warn(warning)
+        warn(warning)
     console.print()
     if summary.outcomes:
         console.print(render.session_summary(summary, console))
