@@ -125,7 +125,9 @@ def big_bank(folder: Path, questions: int) -> Path:
 
 
 def big_history(home: Path, records: int) -> None:
+    """A history as llmquiz writes it: every field of every record, one answer each 5 minutes."""
     from llmquiz.bank import load_bank
+    from llmquiz.history import answer_record
     from llmquiz.paths import shipped_bank_dir
 
     questions = load_bank([shipped_bank_dir()]).questions
@@ -134,27 +136,23 @@ def big_history(home: Path, records: int) -> None:
     home.mkdir(parents=True, exist_ok=True)
     with (home / "history.jsonl").open("w", encoding="utf-8") as handle:
         for n in range(records):
-            q = rng.choice(questions)
+            question = rng.choice(questions)
             score = rng.randint(0, 100)
-            moment = start + timedelta(minutes=5 * n)
-            handle.write(
-                json.dumps(
-                    {
-                        "ts": moment.isoformat().replace("+00:00", "Z"),
-                        "session": f"s{n // 20}",
-                        "mode": "quiz",
-                        "question_id": q.id,
-                        "topic": q.topic,
-                        "answer": "an answer of a few words",
-                        "score": score,
-                        "verdict": "correct" if score >= 70 else "partial" if score >= 40 else "incorrect",
-                        "self_rating": rng.choice([None, 1, 2, 3, 4, 5]),
-                        "missed": [],
-                        "grader": "semantic:all-MiniLM-L6-v2",
-                    }
-                )
-                + "\n"
+            record = answer_record(
+                question,
+                "an answer of a few words",
+                session=f"s{n // 20}",
+                mode="quiz",
+                score=score,
+                verdict="correct" if score >= 70 else "partial" if score >= 40 else "incorrect",
+                missed=question.key_points[:1] if score < 70 else [],
+                grader="semantic:all-MiniLM-L6-v2",
+                when=start + timedelta(minutes=5 * n),
+                self_rating=rng.choice([None, 1, 2, 3, 4, 5]),
+                override=rng.choice([None] * 19 + ["correct"]),
+                elapsed_s=round(rng.uniform(5, 90), 1),
             )
+            handle.write(json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def report(name: str, value: float, budget: float, unit: str = "s") -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from llmquiz import scheduler
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.history import HistoryRecord
+from llmquiz.history import UNGRADED, HistoryRecord
 from llmquiz.scheduler import (
     DrillQueue,
     build_cards,
@@ -218,6 +218,13 @@ def test_unrated_open_answers_are_not_reviews() -> None:
     card = build_cards(history)["q"]
     assert card.reviews == 1
     assert card.due == fsrs_card([(at(1), Rating.Good)]).due
+
+
+def test_interrupted_gradings_are_not_reviews() -> None:
+    interrupted = answer("q", at(1), 0)._replace(verdict=UNGRADED)
+    card = build_cards([answer("q", T0, 80), interrupted])["q"]
+    assert card.reviews == 1
+    assert card.last_score == 80
 
 
 def test_history_order_does_not_matter() -> None:

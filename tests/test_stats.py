@@ -11,7 +11,7 @@ import pytest
 
 from llmquiz.bank import Bank, Question, Topic
 from llmquiz.errors import UnknownTopicError
-from llmquiz.history import HistoryRecord, format_ts
+from llmquiz.history import UNGRADED, HistoryRecord, format_ts
 from llmquiz.scheduler import due_counts
 from llmquiz.stats import compute_stats, streak, topic_summaries
 
@@ -132,6 +132,16 @@ def test_an_unrated_open_answer_keeps_the_streak_but_has_no_score() -> None:
     assert stats.streak_days == 3
     assert stats.total_answered == 8
     assert stats.trend[-1].date == "2026-01-05"
+
+
+def test_an_interrupted_grading_keeps_the_streak_but_has_no_score() -> None:
+    interrupted = answer("rag-c", day(5), 0)._replace(verdict=UNGRADED)
+    stats = compute_stats(make_bank(), [*HISTORY, interrupted], day(5, 10))
+    assert stats.streak_days == 3
+    assert stats.total_answered == 8
+    assert stats.trend[-1].date == "2026-01-05"  # no score on Jan 6: no trend point
+    rag = stats.topics[0]
+    assert (rag.answered, rag.mastery) == (2, round((100 + 100 + 0) / 3, 1))
 
 
 def test_one_topic() -> None:

@@ -10,7 +10,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -39,7 +38,7 @@ class Difficulty(enum.StrEnum):
 class LlmquizGroup(TyperGroup):
     """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except LlmquizError as exc:
@@ -238,13 +237,14 @@ def grade(
 @app.command()
 def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
-    from llmquiz import render
     from llmquiz.commands.browsing import topic_rows
 
     rows = topic_rows(settings(ctx))
     if as_json:
         emit_json(rows)
         return
+    from llmquiz import render
+
     console = render.make_console()
     console.print(render.topics_table(rows, console))
 
@@ -252,8 +252,6 @@ def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("list")
 def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt = False) -> None:
     """Question ids and questions."""
-    from llmquiz import render
-
     questions = settings(ctx).bank().select(topic or [])
     if as_json:
         emit_json(
@@ -269,6 +267,8 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
             ]
         )
         return
+    from llmquiz import render
+
     console = render.make_console()
     console.print(render.questions_listing(questions, console), soft_wrap=True, end="")
 
@@ -295,12 +295,13 @@ def stats(
 ) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
-    from llmquiz.render_stats import render_stats
 
     result = compute_user_stats(settings(ctx), topic)
     if as_json:
         emit_json(result.to_dict())
         return
+    from llmquiz.render_stats import render_stats  # rich's tables: not needed for --json
+
     render_stats(result)
 
 
@@ -311,13 +312,14 @@ def history(
     as_json: JsonOpt = False,
 ) -> None:
     """Past graded answers, newest first."""
-    from llmquiz import render
     from llmquiz.commands.browsing import recent_records
 
     records = recent_records(settings(ctx), limit)
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
+    from llmquiz import render
+
     console = render.make_console()
     if not records:
         typer.echo("No answers yet: start with `llmquiz quiz`.", err=True)

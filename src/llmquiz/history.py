@@ -11,11 +11,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import orjson
+
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
+from llmquiz.history_snapshot import Snapshot, load_snapshot, save_snapshot, worth_saving
 from llmquiz.paths import ensure_private_dir, history_file
 
 FORMAT_VERSION = 1
@@ -23,10 +27,6 @@ UNRATED = "unrated"  # an open question the learner did not rate: no score
 UNGRADED = "ungraded"  # an answer whose grading was interrupted: kept, but no score
 SELF_RATINGS = (1, 2, 3, 4, 5)
 
-try:  # orjson parses a long history several times faster; json is the fallback
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - orjson is a dependency, but not a required one
-    _loads = json.loads
 OVERRIDES = ("correct", "incorrect")
 
 
@@ -77,52 +77,72 @@ class HistoryRecord(NamedTuple):
     def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
         """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged.
 
-        Written for speed (`stats` reads 100,000 of these): plain type checks, no copies.
+        Written for speed (`stats` reads 100,000 of these): the records this version writes
+        have every field, so one C-level itemgetter reads them all; older or hand-written
+        records take the path that fills in defaults.
         """
-        get = data.get
-        ts = data["ts"]
+        complete = len(data) == len(_STORED_FIELDS)
+        try:
+            values = _every_field(data) if complete else _fields_with_defaults(data)
+        except KeyError:  # as many keys as fields, but not the same ones
+            values, complete = _fields_with_defaults(data), False
+        (ts, session, mode, question_id, topic, answer, score, verdict,
+         rating, missed, grader, override, kind, elapsed_s, v) = values  # fmt: skip
         _from_iso(ts)  # a record with a timestamp nobody can read is damaged (TypeError, ValueError)
-        score = data["score"]
         if score.__class__ is not int:
             score = int(score)
-        rating = get("self_rating")
         if rating is not None and rating not in SELF_RATINGS:
             raise ValueError(f"self_rating {rating!r} is not 1-5")
-        missed = get("missed") or ()
-        if missed.__class__ is not list and missed.__class__ is not tuple:
+        if missed is None:
+            missed = ()
+        elif missed.__class__ is not list and missed.__class__ is not tuple:
             raise ValueError("missed is not a list")
-        override = get("override")
-        extra = (
-            None
-            if _RECORD_FIELDS.issuperset(data)
-            else {k: v for k, v in data.items() if k not in _RECORD_FIELDS}
-        )
+        if override is not None and override not in OVERRIDES:
+            override = None
+        if not (session.__class__ is str and mode.__class__ is str and question_id.__class__ is str
+                and topic.__class__ is str and answer.__class__ is str and verdict.__class__ is str
+                and grader.__class__ is str and kind.__class__ is str):  # fmt: skip
+            texts = (session, mode, question_id, topic, answer, verdict, grader, kind)
+            session, mode, question_id, topic, answer, verdict, grader, kind = map(str, texts)
+        extra = None if complete else _extra(data)
         return _new_tuple(
             cls,
-            (
-                ts,
-                str(get("session", "")),
-                str(get("mode", "")),
-                str(data["question_id"]),
-                str(get("topic", "")),
-                str(get("answer", "")),
-                score,
-                str(get("verdict", "")),
-                rating,
-                tuple(missed),
-                str(get("grader", "")),
-                override if override in OVERRIDES else None,
-                str(get("kind", "free")),
-                get("elapsed_s"),
-                get("v", FORMAT_VERSION),
-                extra,
-            ),
-        )
+            (ts, session, mode, question_id, topic, answer, score, verdict, rating, tuple(missed),
+             grader, override, kind, elapsed_s, v, extra),
+        )  # fmt: skip
 
 
 _new_tuple = tuple.__new__
 _from_iso = datetime.fromisoformat
-_RECORD_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
+_STORED_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
+_every_field = itemgetter(*(f for f in HistoryRecord._fields if f != "extra"))
+
+
+def _fields_with_defaults(data: dict[str, Any]) -> tuple[Any, ...]:
+    """Every field's value, its default where the record has none; KeyError for a required one."""
+    get = data.get
+    return (
+        data["ts"],
+        get("session", ""),
+        get("mode", ""),
+        data["question_id"],
+        get("topic", ""),
+        get("answer", ""),
+        data["score"],
+        get("verdict", ""),
+        get("self_rating"),
+        get("missed", ()),
+        get("grader", ""),
+        get("override"),
+        get("kind", "free"),
+        get("elapsed_s"),
+        get("v", FORMAT_VERSION),
+    )
+
+
+def _extra(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Keys written by other versions, kept as they are."""
+    return {k: v for k, v in data.items() if k not in _STORED_FIELDS} or None
 
 
 def answer_record(
@@ -243,7 +263,11 @@ class HistoryLog:
 
 
 def read_history(home: Path) -> HistoryLog:
-    """Read every record; a damaged line is skipped with a warning, never rewritten."""
+    """Read every record; a damaged line is skipped with a warning, never rewritten.
+
+    A long history is read from its snapshot (`history_snapshot`) plus the lines appended
+    since, and the snapshot is brought up to date when many lines were added.
+    """
     path = history_file(home)
     try:
         raw = path.read_bytes()
@@ -251,25 +275,54 @@ def read_history(home: Path) -> HistoryLog:
         return HistoryLog([], [])
     except OSError as exc:
         return HistoryLog([], [f"{path}: cannot read the history: {exc.strerror or exc}"])
-    with _no_gc():  # the collector would rescan every record built so far, again and again
-        numbered = [(n, line) for n, line in enumerate(raw.split(b"\n"), start=1) if line.strip()]
-        objects = _parse_all_at_once([line for _, line in numbered])
-        records: list[HistoryRecord] = []
-        warnings: list[str] = []
-        for index, (number, line) in enumerate(numbered):
-            try:
-                data = objects[index] if objects is not None else _loads(line)
-                if not isinstance(data, dict):
-                    raise ValueError("not an object")
-                records.append(HistoryRecord.from_dict(data))
-            except (ValueError, KeyError, TypeError):
-                warnings.append(f"{path}:{number}: damaged record skipped")
-    return HistoryLog(records, warnings)
+    with gc_paused():  # the collector would rescan every record built so far, again and again
+        snapshot = load_snapshot(home, raw) if len(raw) > _SNAPSHOT_MIN_BYTES else None
+        start, lines = (snapshot.size, snapshot.lines) if snapshot else (0, 0)
+        records = _records_from_rows(snapshot.rows) if snapshot else []
+        damaged = list(snapshot.damaged) if snapshot else []
+        whole = raw.rfind(b"\n") + 1  # the bytes in whole lines; a torn last line comes after
+        if start < whole:
+            _parse_lines(raw[start:whole], lines + 1, records, damaged)
+            new_lines = raw.count(b"\n", start, whole)
+            if worth_saving(len(records), new_lines):
+                rows = list(map(tuple, records))
+                save_snapshot(home, raw, Snapshot(whole, lines + new_lines, rows, damaged))
+        if whole < len(raw):  # a last line without its newline: read, but never snapshotted
+            _parse_lines(raw[whole:], raw.count(b"\n") + 1, records, damaged)
+    return HistoryLog(records, [f"{path}:{number}: damaged record skipped" for number in damaged])
+
+
+_SNAPSHOT_MIN_BYTES = 1_000_000  # below this, no snapshot is looked for (about 3,000 records)
+
+
+def _parse_lines(text: bytes, first_line: int, records: list[HistoryRecord], damaged: list[int]) -> None:
+    """Append the good records of these lines to `records`, damaged line numbers to `damaged`."""
+    keep, parse, build = records.append, orjson.loads, HistoryRecord.from_dict
+    for number, line in enumerate(text.split(b"\n"), start=first_line):
+        if not line or line.isspace():
+            continue
+        try:  # one parse per line beats one parse of the whole file joined as an array
+            data = parse(line)
+            if data.__class__ is not dict:
+                raise ValueError("not an object")
+            keep(build(data))
+        except (ValueError, KeyError, TypeError):
+            damaged.append(number)
+
+
+def _records_from_rows(rows: list[tuple[Any, ...]]) -> list[HistoryRecord]:
+    """Records from a snapshot's rows: HistoryRecord's fields, in order."""
+    new = tuple.__new__
+    return [new(HistoryRecord, row) for row in rows]
 
 
 @contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects that form no cycles."""
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while building many small objects that form no cycles.
+
+    Over 100,000 records the collector would run again and again, rescanning every record
+    built so far. It is switched back on (if it was on) even when an exception escapes.
+    """
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -277,12 +330,3 @@ def _no_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _parse_all_at_once(lines: list[bytes]) -> list[Any] | None:
-    """Parse all lines in one JSON call (fast); None when any line is damaged."""
-    try:
-        objects = _loads(b"[" + b",".join(lines) + b"]")
-    except ValueError:
-        return None
-    return objects if len(objects) == len(lines) else None

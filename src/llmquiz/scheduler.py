@@ -29,12 +29,10 @@ answer with neither self-rating nor override carries no grade and is not a revie
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
@@ -46,7 +44,14 @@ from fsrs import Rating, State
 
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.history import SELF_RATINGS, UNGRADED, HistoryRecord, format_ts, self_rating_score
+from llmquiz.history import (
+    SELF_RATINGS,
+    UNGRADED,
+    HistoryRecord,
+    format_ts,
+    gc_paused,
+    self_rating_score,
+)
 from llmquiz.history import parse_ts as utc_time  # fsrs insists on aware UTC datetimes
 
 AGAIN_BELOW = 40  # effective score below this: Again
@@ -134,44 +139,34 @@ class GradedAnswer(NamedTuple):
 
 
 def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[GradedAnswer]]:
-    """Each question's graded answers, oldest first (equal times keep history order)."""
+    """Each question's graded answers, oldest first (equal times keep history order).
+
+    The hot loop of `stats` over a long history: answers are built with tuple.__new__
+    (a NamedTuple's own constructor is a Python function) and the collector is paused.
+    """
     grouped: dict[str, list[GradedAnswer]] = {}
-    with _gc_paused():
+    with gc_paused():
         for record in records:
+            if record.verdict == UNGRADED:
+                continue
             graded = _grade(record.kind == "open", record.score, record.self_rating, record.override)
             if graded is None:
                 continue
             when = datetime.fromisoformat(record.ts)
             if when.tzinfo is not UTC:
                 when = utc_time(record.ts)
-            answer = GradedAnswer(when, graded[0], graded[1], record)
-            if record.question_id in grouped:
-                grouped[record.question_id].append(answer)
-            else:
+            answer = _new_answer(GradedAnswer, (when, graded[0], graded[1], record))
+            answers = grouped.get(record.question_id)
+            if answers is None:
                 grouped[record.question_id] = [answer]
+            else:
+                answers.append(answer)
     for answers in grouped.values():
         answers.sort(key=_WHEN)
     return grouped
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while building many small, acyclic objects.
-
-    Each answer tuple holds a record, so over 100,000 answers the collector would run
-    again and again, rescanning records it has already seen: about a tenth of the time of
-    `stats`. Nothing built here forms a cycle, and the collector is switched back on (if it
-    was on) even when an exception escapes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
+_new_answer = tuple.__new__
 _WHEN = itemgetter(0)  # GradedAnswer.when, read in C: sorting 100,000 answers is a hot spot
 
 

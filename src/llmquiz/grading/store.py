@@ -7,48 +7,19 @@ count, dtype, vector shape, sha256 of the vector bytes, finiteness) is ignored a
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from llmquiz.paths import ensure_private_dir
+from llmquiz.paths import write_private
 
 CACHE_VERSION = 1
 MAX_CACHE_ROWS = 200_000
-
-
-def make_private_dirs(folder: Path) -> None:
-    """Create `folder` and any missing parents, each one readable by the user only (0700)."""
-    missing = []
-    for parent in [folder, *folder.parents]:
-        if parent.exists():
-            break
-        missing.append(parent)
-    for parent in reversed(missing):
-        ensure_private_dir(parent)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data`, readable by the user only (0600)."""
-    make_private_dirs(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def read_json(path: Path) -> Any:
