@@ -12,7 +12,7 @@ from fsrs import Rating
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmquiz import scheduler
+from llmquiz import fsrs_replay
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
 from llmquiz.history import UNGRADED, HistoryRecord
@@ -380,17 +380,17 @@ def test_replay_agrees_with_fsrs_to_the_bit(steps: list[tuple[int, Rating]]) -> 
 
 def test_fast_replay_is_in_use() -> None:
     """The replay passed its self-check against the installed fsrs (else: fsrs's own, slower)."""
-    assert isinstance(scheduler._replayer(), scheduler._FastReplay)
+    assert isinstance(fsrs_replay.replayer(), fsrs_replay.FastReplay)
 
 
 def test_a_replay_that_disagrees_with_fsrs_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """The safety net: should a new fsrs change a formula, fsrs's own replay takes over."""
-    monkeypatch.setattr(scheduler._FastReplay, "_days", lambda self, stability: timedelta(days=1))
-    scheduler._replayer.cache_clear()
+    monkeypatch.setattr(fsrs_replay.FastReplay, "_days", lambda self, stability: timedelta(days=1))
+    fsrs_replay.replayer.cache_clear()
     try:
-        assert scheduler._replayer() is scheduler._replay_with_fsrs
+        assert fsrs_replay.replayer() is fsrs_replay.replay_with_fsrs
         card = build_cards([answer("q", T0, 100)])["q"]
         assert card.due == fsrs_card([(T0, Rating.Easy)]).due
     finally:
         monkeypatch.undo()
-        scheduler._replayer.cache_clear()
+        fsrs_replay.replayer.cache_clear()

@@ -8,31 +8,28 @@ import math
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from llmquiz import __version__
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, LlmquizError
+from llmquiz.bank import DIFFICULTIES
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
+from llmquiz.grading.factory import DEVICES, GRADER_KINDS
 from llmquiz.settings import Settings
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-class GraderKind(enum.StrEnum):
-    semantic = "semantic"
-    lexical = "lexical"
-
-
-class Device(enum.StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+    from llmquiz.commands.examining import ExamOutcome
+    from llmquiz.session import SessionPlan
 
 
-class Difficulty(enum.StrEnum):
-    easy = "easy"
-    medium = "medium"
-    hard = "hard"
+# Typer shows and checks choices from an Enum; these are built from the core's own tuples.
+GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
+Device = enum.StrEnum("Device", {device: device for device in DEVICES})
+Difficulty = enum.StrEnum("Difficulty", {level: level for level in DIFFICULTIES})
 
 
 class LlmquizGroup(TyperGroup):
@@ -139,11 +136,10 @@ def quiz(
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
-    from llmquiz.commands.practice import quiz_plan, run_practice
+    from llmquiz.commands.practice import quiz_plan
 
     cfg = settings(ctx)
-    plan = quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed)
-    raise typer.Exit(run_practice(cfg, plan))
+    practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
 
 
 @app.command()
@@ -153,10 +149,10 @@ def drill(
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
 ) -> None:
     """Drill one topic, weakest questions first."""
-    from llmquiz.commands.practice import drill_plan, run_practice
+    from llmquiz.commands.practice import drill_plan
 
     cfg = settings(ctx)
-    raise typer.Exit(run_practice(cfg, drill_plan(cfg, topic, count)))
+    practise(cfg, drill_plan(cfg, topic, count))
 
 
 @app.command()
@@ -165,14 +161,33 @@ def review(
     count: Annotated[int, typer.Option("--count", "-n", min=1, help="At most this many.")] = 20,
 ) -> None:
     """Review the questions that are due."""
-    from llmquiz.commands.practice import review_plan, run_practice
+    from llmquiz.commands.practice import review_plan
 
     cfg = settings(ctx)
     plan = review_plan(cfg, count)
     if plan is None:
         typer.echo("Nothing is due for review. Try `llmquiz quiz` or `llmquiz drill TOPIC`.", err=True)
         raise typer.Exit(0)
-    raise typer.Exit(run_practice(cfg, plan))
+    practise(cfg, plan)
+
+
+def practise(cfg: Settings, plan: SessionPlan) -> None:
+    """Run a quiz, drill or review in the terminal and show its summary."""
+    from llmquiz import render
+    from llmquiz.commands.practice import run_practice
+    from llmquiz.errors import warn
+    from llmquiz.prompts import TerminalUI
+
+    console, err = render.make_console(), render.make_console(stderr=True)
+    summary = run_practice(cfg, plan, TerminalUI(console, err))
+    for warning in summary.warnings:
+        warn(warning)
+    console.print()
+    if summary.outcomes:
+        console.print(render.session_summary(summary, console))
+    if summary.interrupted:
+        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()
@@ -194,10 +209,36 @@ def exam(
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
+    from llmquiz import render
     from llmquiz.commands.examining import ExamOptions, run_exam
+    from llmquiz.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, as_json, junit, time_limit, seed)
-    raise typer.Exit(run_exam(settings(ctx), options))
+    err = render.make_console(stderr=True)
+    console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
+    with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
+        outcome = run_exam(
+            settings(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
+        )
+    raise typer.Exit(show_exam(outcome, console, err, as_json))
+
+
+def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
+    """Print the exam's report (or why there is none); return the exit code."""
+    from llmquiz import render
+    from llmquiz.reports import exam_json
+
+    report = outcome.report
+    if report is None:
+        err.print(f"Interrupted: {outcome.answers_kept} answers kept in the history.")
+        return EXIT_INTERRUPTED
+    if report.timed_out:
+        err.print("Time is up.")
+    if as_json:
+        typer.echo(exam_json(report))
+    else:
+        console.print(render.exam_report(report, console))
+    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 @app.command()
@@ -356,9 +397,21 @@ def import_notes(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn Markdown / numbered / flashcard notes into a bank file."""
+    from llmquiz import render
     from llmquiz.commands.importing import run_import
+    from llmquiz.errors import warn
 
-    raise typer.Exit(run_import(file, topic, output, dry_run))
+    outcome = run_import(file, topic, output, dry_run)
+    for warning in outcome.result.warnings:
+        warn(warning)
+    if outcome.bank_yaml is None:
+        console = render.make_console()
+        console.print(render.import_table(outcome.result, console))
+    elif outcome.written_to is None:
+        typer.echo(outcome.bank_yaml, nl=False)
+    else:
+        count, kind = len(outcome.result.items), outcome.result.format
+        typer.echo(f"Wrote {count} questions ({kind}) to {outcome.written_to}", err=True)
 
 
 @app.command()
@@ -372,8 +425,10 @@ def calibrate(
 ) -> None:
     """Agreement of the grader with human grades."""
     from llmquiz.commands.examining import run_calibration
+    from llmquiz.render import progress_bar
 
-    result = run_calibration(settings(ctx), csv_file, gold, show_progress=not as_json)
+    with progress_bar("Grading", enabled=not as_json) as progress:
+        result = run_calibration(settings(ctx), csv_file, gold, progress)
     if as_json:
         emit_json({key: None if _is_nan(value) else value for key, value in result.to_dict().items()})
         return

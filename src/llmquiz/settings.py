@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
 from llmquiz.errors import BadInputError
+from llmquiz.grading.factory import DEVICES, GRADER_KINDS
 from llmquiz.paths import data_home, shipped_bank_dir
 
 if TYPE_CHECKING:
     from llmquiz.grading import Grader
-
-GRADER_KINDS = ("semantic", "lexical")
-DEVICES = ("auto", "cpu", "cuda")
 
 
 def semantic_grading_installed() -> bool:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmquiz import render
 from llmquiz.bank import Question
-from llmquiz.errors import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    BadInputError,
-    GraderUnavailableError,
-    LlmquizError,
-)
+from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
 from llmquiz.exam import (
     ExamReport,
     exam_item,
@@ -26,12 +19,16 @@ from llmquiz.exam import (
     validate_pass_mark,
 )
 from llmquiz.history import answer_record, append_record, new_session_id, utc_now
-from llmquiz.reports import exam_json, junit_xml, write_text_atomically
+from llmquiz.reports import junit_xml, write_text_atomically
 from llmquiz.settings import Settings, semantic_grading_installed
 
 if TYPE_CHECKING:
     from llmquiz.grading import Grader, GradeResult
     from llmquiz.grading.calibrate import CalibrationResult
+    from llmquiz.session import SessionUI
+
+Progress = Callable[[int, int], None]  # progress(done, total), called as answers are graded
+ExamUI = Callable[[datetime | None], "SessionUI"]  # the interactive exam's UI, given its deadline
 
 
 @dataclass(frozen=True)
@@ -56,37 +53,39 @@ def loaded_grader(settings: Settings) -> Grader:
     return grader
 
 
-def run_exam(settings: Settings, options: ExamOptions) -> int:
+@dataclass(frozen=True)
+class ExamOutcome:
+    """A finished exam's report, or None when the learner interrupted it."""
+
+    report: ExamReport | None
+    answers_kept: int = 0  # answers in the history from an interrupted exam
+
+
+def run_exam(
+    settings: Settings, options: ExamOptions, ui: ExamUI, progress: Progress | None = None
+) -> ExamOutcome:
+    """Grade an answers file, or ask in the terminal through `ui`; write the JUnit report if asked."""
     validate_pass_mark(options.pass_mark)
     if options.answers is not None and options.time_limit is not None:
         raise BadInputError("--time-limit is for the interactive exam, not with --answers")
     if options.junit is not None and options.junit.is_dir():
         raise BadInputError(f"--junit {options.junit}: is a folder, not a file")
-    bank = settings.bank()
     if options.answers is not None:
-        report = _exam_from_file(settings, options)
+        outcome = ExamOutcome(_exam_from_file(settings, options, progress))
     else:
-        questions = select_exam(bank, options.topics, options.count, options.seed, None)
-        report = _interactive_exam(settings, options, questions)
-        if report is None:
-            return EXIT_INTERRUPTED
-    if options.junit is not None:
-        write_text_atomically(options.junit, junit_xml(report))
-    if options.as_json:
-        print(exam_json(report))
-    else:
-        console = render.make_console()
-        console.print(render.exam_report(report, console))
-    return EXIT_OK if report.passed else EXIT_FAILED
+        questions = select_exam(settings.bank(), options.topics, options.count, options.seed, None)
+        outcome = _interactive_exam(settings, options, questions, ui)
+    if options.junit is not None and outcome.report is not None:
+        write_text_atomically(options.junit, junit_xml(outcome.report))
+    return outcome
 
 
-def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
+def _exam_from_file(settings: Settings, options: ExamOptions, progress: Progress | None) -> ExamReport:
     bank = settings.bank()
     answers = load_answers(options.answers, bank)  # type: ignore[arg-type]
     questions = select_exam(bank, options.topics, options.count, options.seed, answers)
     grader = loaded_grader(settings)
-    with render.progress_bar("Grading", enabled=not options.as_json) as progress:
-        report = grade_exam(questions, answers, grader, options.pass_mark, progress)
+    report = grade_exam(questions, answers, grader, options.pass_mark, progress)
     session = new_session_id()
     for item in report.items:
         if item.answer is not None:
@@ -99,10 +98,9 @@ def _exam_from_file(settings: Settings, options: ExamOptions) -> ExamReport:
 
 
 def _interactive_exam(
-    settings: Settings, options: ExamOptions, questions: list[Question]
-) -> ExamReport | None:
+    settings: Settings, options: ExamOptions, questions: list[Question], ui: ExamUI
+) -> ExamOutcome:
     from llmquiz.commands.practice import start_grading
-    from llmquiz.prompts import SilentUI
     from llmquiz.session import ListSource, Session, SessionPlan
 
     if settings.grader_kind == "semantic" and not semantic_grading_installed():
@@ -110,26 +108,22 @@ def _interactive_exam(
             "torch or sentence-transformers is not installed "
             "(pass --grader lexical to grade without the model)"
         )
-    err = render.make_console(stderr=True)
-    console = err if options.as_json else render.make_console()  # stdout carries only the JSON
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
     plan = SessionPlan(
         "exam", ListSource(questions), len(questions), feedback=False, deadline=deadline, questions=questions
     )
     service = start_grading(settings, questions, allow_fallback=False)
-    summary = Session(plan, SilentUI(console, err, deadline=deadline), service, settings.home).run()
+    summary = Session(plan, ui(deadline), service, settings.home).run()
     if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
-        return None
-    if summary.timed_out:
-        err.print("Time is up.")
+        return ExamOutcome(None, answers_kept=len(summary.outcomes))
     results: dict[str, tuple[str, GradeResult | None]] = {
         o.question.id: (o.answer, o.result) for o in summary.outcomes
     }
     items = tuple(
         exam_item(q, *results[q.id]) if q.id in results else exam_item(q, None, None) for q in questions
     )
-    return ExamReport(items, options.pass_mark, service.grader.name, timed_out=summary.timed_out)
+    report = ExamReport(items, options.pass_mark, service.grader.name, timed_out=summary.timed_out)
+    return ExamOutcome(report)
 
 
 def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Question, GradeResult]:
@@ -146,10 +140,10 @@ def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Questi
     return question, result
 
 
-def run_calibration(settings: Settings, csv_file: Path, gold: str, show_progress: bool) -> CalibrationResult:
+def run_calibration(
+    settings: Settings, csv_file: Path, gold: str, progress: Progress | None = None
+) -> CalibrationResult:
     from llmquiz.grading.calibrate import calibrate, read_graded_csv
 
     rows = read_graded_csv(csv_file, gold)
-    grader = loaded_grader(settings)
-    with render.progress_bar("Grading", enabled=show_progress) as progress:
-        return calibrate(rows, grader, progress)
+    return calibrate(rows, loaded_grader(settings), progress)

@@ -1,29 +1,31 @@
-"""import: notes in, a bank file (or a dry-run table) out."""
+"""import: notes in, a bank file's text out (written to --output, unless a dry run)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from llmquiz import render
-from llmquiz.errors import EXIT_OK, warn
 from llmquiz.reports import write_text_atomically
 
+if TYPE_CHECKING:
+    from llmquiz.importer import ImportResult
 
-def run_import(file: Path, topic: str | None, output: Path | None, dry_run: bool) -> int:
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    result: ImportResult
+    bank_yaml: str | None  # None for a dry run
+    written_to: Path | None  # the --output file, once written
+
+
+def run_import(file: Path, topic: str | None, output: Path | None, dry_run: bool) -> ImportOutcome:
     from llmquiz.importer import import_notes, render_bank_yaml
 
     result = import_notes(file, topic)
-    err = render.make_console(stderr=True)
-    for warning in result.warnings:
-        warn(warning)
     if dry_run:
-        console = render.make_console()
-        console.print(render.import_table(result, console))
-        return EXIT_OK
+        return ImportOutcome(result, None, None)
     text = render_bank_yaml(result)
-    if output is None:
-        print(text, end="")
-    else:
+    if output is not None:
         write_text_atomically(output, text)
-        err.print(f"Wrote {len(result.items)} questions ({result.format}) to {output}", markup=False)
-    return EXIT_OK
+    return ImportOutcome(result, text, output)

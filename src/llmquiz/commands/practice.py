@@ -1,17 +1,22 @@
-"""quiz, drill and review: build a plan, run it in the terminal, summarise."""
+"""quiz, drill and review: build a plan, run it through the learner's UI, return the summary."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
 
-from llmquiz import render
 from llmquiz.bank import Bank, Question
 from llmquiz.commands.browsing import history_records
-from llmquiz.errors import EXIT_INTERRUPTED, EXIT_OK, warn
 from llmquiz.history import utc_now
-from llmquiz.prompts import TerminalUI
-from llmquiz.session import GradingService, ListSource, Session, SessionPlan, pick_questions
+from llmquiz.session import (
+    GradingService,
+    ListSource,
+    Session,
+    SessionPlan,
+    SessionSummary,
+    SessionUI,
+    pick_questions,
+)
 from llmquiz.settings import Settings
 
 
@@ -49,17 +54,7 @@ def start_grading(
     return GradingService(settings.grader(), questions, fallback=fallback).start()
 
 
-def run_practice(settings: Settings, plan: SessionPlan) -> int:
-    """Run an interactive plan in the terminal; return the exit code."""
-    console, err = render.make_console(), render.make_console(stderr=True)
+def run_practice(settings: Settings, plan: SessionPlan, ui: SessionUI) -> SessionSummary:
+    """Run a plan with the model loading in the background; every answer lands in the history."""
     service = start_grading(settings, plan.questions, allow_fallback=True)
-    summary = Session(plan, TerminalUI(console, err), service, settings.home).run()
-    for warning in summary.warnings:
-        warn(warning)
-    console.print()
-    if summary.outcomes:
-        console.print(render.session_summary(summary, console))
-    if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
-        return EXIT_INTERRUPTED
-    return EXIT_OK
+    return Session(plan, ui, service, settings.home).run()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from llmquiz.grading.result import GradeResult
 
 GRADER_KINDS = ("semantic", "lexical")
+DEVICES = ("auto", "cpu", "cuda")  # where the model runs; auto: cuda when torch sees a GPU
 
 
 @runtime_checkable
@@ -43,8 +44,8 @@ def make_grader(
 
         return LexicalGrader()
     if kind == "semantic":
-        if device not in ("auto", "cpu", "cuda"):
-            raise BadInputError(f"unknown device {device!r}: use auto, cpu or cuda")
+        if device not in DEVICES:
+            raise BadInputError(f"unknown device {device!r}: use {', '.join(DEVICES)}")
         from llmquiz.grading.semantic import SemanticGrader
 
         return SemanticGrader(model=model, device=device, home=home, neighbours=neighbours)
