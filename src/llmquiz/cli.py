@@ -213,7 +213,7 @@ def exam(
     from llmquiz.commands.examining import ExamOptions, run_exam
     from llmquiz.prompts import SilentUI
 
-    options = ExamOptions(topic or [], count, pass_mark, answers, as_json, junit, time_limit, seed)
+    options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:

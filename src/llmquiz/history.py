@@ -114,8 +114,9 @@ class HistoryRecord(NamedTuple):
 
 _new_tuple = tuple.__new__
 _from_iso = datetime.fromisoformat
-_STORED_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")
-_every_field = itemgetter(*(f for f in HistoryRecord._fields if f != "extra"))
+_STORED_FIELD_NAMES = tuple(f for f in HistoryRecord._fields if f != "extra")  # what a line holds
+_STORED_FIELDS = frozenset(_STORED_FIELD_NAMES)
+_every_field = itemgetter(*_STORED_FIELD_NAMES)
 
 
 def _fields_with_defaults(data: dict[str, Any]) -> tuple[Any, ...]:

@@ -138,9 +138,7 @@ def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[Grad
     grouped: dict[str, list[GradedAnswer]] = {}
     with gc_paused():
         for record in records:
-            if record.verdict == UNGRADED:
-                continue
-            graded = _grade(record.kind == "open", record.score, record.self_rating, record.override)
+            graded = _grade_record(record)
             if graded is None:
                 continue
             when = datetime.fromisoformat(record.ts)

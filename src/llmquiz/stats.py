@@ -201,48 +201,55 @@ def streak(days: Iterable[date], now: datetime) -> int:
 
 
 @dataclass
-class _Tally:
-    """Sums over the graded answers, gathered in one pass (the hot loop of `stats`).
+class _Calibration:
+    """Running sums over (self-rating on the 0-100 scale, automatic score) pairs."""
 
-    calibration: [pairs, self total, automatic total, over-confident, under-confident] over
-    (self-rating on the 0-100 scale, automatic score) pairs.
-    """
+    pairs: int = 0
+    self_total: int = 0
+    auto_total: int = 0
+    over: int = 0
+    under: int = 0
+
+    def add(self, own: int, auto: int) -> None:
+        self.pairs += 1
+        self.self_total += own
+        self.auto_total += auto
+        self.over += own >= auto + CONFIDENCE_GAP
+        self.under += own <= auto - CONFIDENCE_GAP
+
+
+@dataclass
+class _Tally:
+    """Sums over the graded answers, gathered in one pass (the hot loop of `stats`)."""
 
     answers: int = 0
     questions: dict[str, tuple[int, int]] = field(default_factory=dict)  # id: (total, overrides)
     days: dict[int, list[int]] = field(default_factory=dict)  # ordinal day: [total, answers]
     overrides: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OVERRIDES, 0))
-    calibration: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])
+    calibration: _Calibration = field(default_factory=_Calibration)
 
 
 def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
     tally = _Tally()
-    days, overrides, questions = tally.days, tally.overrides, tally.questions
-    pairs = self_total = auto_total = over = under = 0
+    days, overrides, calibration = tally.days, tally.overrides, tally.calibration
     for question_id, answers in grouped.items():
         total = overridden = 0
         for when, score, _, record in answers:
             total += score
             day = when.toordinal()
-            sums = days.get(day)
-            if sums is None:
-                days[day] = [score, 1]
-            else:
+            if day in days:
+                sums = days[day]
                 sums[0] += score
                 sums[1] += 1
+            else:
+                days[day] = [score, 1]
             if record.override is not None:
                 overridden += 1
-                overrides[record.override] += 1
+                overrides[record.override] = overrides.get(record.override, 0) + 1
             if record.self_rating in SELF_RATINGS and record.kind != "open":
-                own, auto = self_rating_score(record.self_rating), record.score
-                pairs += 1
-                self_total += own
-                auto_total += auto
-                over += own >= auto + CONFIDENCE_GAP
-                under += own <= auto - CONFIDENCE_GAP
-        questions[question_id] = (total, overridden)
+                calibration.add(self_rating_score(record.self_rating), record.score)
+        tally.questions[question_id] = (total, overridden)
         tally.answers += len(answers)
-    tally.calibration[:] = pairs, self_total, auto_total, over, under
     return tally
 
 
@@ -319,13 +326,13 @@ def _trend(tally: _Tally) -> tuple[TrendPoint, ...]:
 
 
 def _confidence(tally: _Tally) -> Confidence:
-    pairs, self_total, auto_total, over, under = tally.calibration
+    sums = tally.calibration
     return Confidence(
-        pairs=pairs,
-        mean_self=_ratio(self_total, pairs, 1),
-        mean_auto=_ratio(auto_total, pairs, 1),
-        over_confident=over,
-        under_confident=under,
+        pairs=sums.pairs,
+        mean_self=_ratio(sums.self_total, sums.pairs, 1),
+        mean_auto=_ratio(sums.auto_total, sums.pairs, 1),
+        over_confident=sums.over,
+        under_confident=sums.under,
     )
 
 

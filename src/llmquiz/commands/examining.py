@@ -37,7 +37,6 @@ class ExamOptions:
     count: int | None
     pass_mark: float
     answers: Path | None
-    as_json: bool
     junit: Path | None
     time_limit: float | None
     seed: int | None
