@@ -20,15 +20,27 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def why_no_cuda() -> str:
+    import torch
+
+    if torch.version.cuda is None:
+        return f"torch {torch.__version__} is a CPU-only build: no CUDA path to exercise here"
+    return f"torch {torch.__version__} (CUDA {torch.version.cuda}) sees no CUDA GPU on this machine"
+
+
 @pytest.mark.gpu
 def test_grading_on_cuda(model_home: Path) -> None:
     if not cuda_available():
-        pytest.skip("no CUDA GPU visible to torch on this machine")
+        pytest.skip(why_no_cuda())
+    import torch
+
+    torch.cuda.reset_peak_memory_stats()
     result = runner.invoke(
         app, ["--home", str(model_home), "--device", "cuda", "grade", "rag-what-is", GOOD, "--json"]
     )
     assert result.exit_code == 0, result.stderr
     on_gpu = json.loads(result.stdout)
+    assert torch.cuda.max_memory_allocated() > 0  # the model and its inputs really sat on the GPU
     cpu = runner.invoke(
         app, ["--home", str(model_home), "--device", "cpu", "grade", "rag-what-is", GOOD, "--json"]
     )

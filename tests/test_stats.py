@@ -98,6 +98,16 @@ def test_confidence(stats) -> None:
     assert (confidence.over_confident, confidence.under_confident, confidence.calibrated) == (1, 1, 1)
 
 
+def test_the_same_answers_twice_count_twice(stats) -> None:
+    """Equal (self-rating, score) pairs are summed once with their count: each still counts."""
+    twice = compute_stats(make_bank(), HISTORY + HISTORY, NOW)
+    once, doubled = stats.confidence, twice.confidence
+    assert (doubled.pairs, doubled.over_confident, doubled.under_confident) == (6, 2, 2)
+    assert (doubled.mean_self, doubled.mean_auto) == (once.mean_self, once.mean_auto)
+    assert twice.overrides.count == 2 * stats.overrides.count
+    assert [p.answered for p in twice.trend] == [2 * p.answered for p in stats.trend]
+
+
 def test_overrides_and_totals(stats) -> None:
     assert stats.total_answered == 8
     assert (stats.overrides.count, stats.overrides.rate) == (1, 0.125)

@@ -35,8 +35,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from operator import itemgetter
+from functools import cache
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from fsrs import Rating, State
@@ -111,18 +111,21 @@ def record_rating(record: HistoryRecord) -> Rating | None:
 
 
 def _grade_record(record: HistoryRecord) -> tuple[int, Rating] | None:
-    if record.verdict == UNGRADED:
-        return None
-    return _grade(record.kind == "open", record.score, record.self_rating, record.override)
+    return _grade(*_GRADING_FIELDS(record))
 
 
-@lru_cache(maxsize=4096)
+_GRADING_FIELDS = attrgetter("verdict", "kind", "score", "self_rating", "override")
+
+
+@cache  # 100,000 answers share a few hundred of these keys: a hit runs no Python code at all
 def _grade(
-    is_open: bool, score: int, self_rating: int | None, override: str | None
+    verdict: str, kind: str, score: int, self_rating: int | None, override: str | None
 ) -> tuple[int, Rating] | None:
-    """(graded score, FSRS rating); memoised, as 100,000 answers share a few hundred keys."""
+    """(graded score, FSRS rating) of an answer with these fields; None when it is no review."""
+    if verdict == UNGRADED:
+        return None
     rating = self_rating if self_rating in SELF_RATINGS else None  # a hand-edited 7: none
-    if override is not None or not is_open:
+    if override is not None or kind != "open":
         return _effective(score, override), rating_for(score, rating, override)
     if rating is None:
         return None
@@ -136,9 +139,10 @@ def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[Grad
     (a NamedTuple's own constructor is a Python function) and the collector is paused.
     """
     grouped: dict[str, list[GradedAnswer]] = {}
+    grade, fields = _grade, _GRADING_FIELDS
     with gc_paused():
         for record in records:
-            graded = _grade_record(record)
+            graded = grade(*fields(record))  # _grade_record(record), without its Python call
             if graded is None:
                 continue
             when = datetime.fromisoformat(record.ts)

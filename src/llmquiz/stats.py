@@ -202,7 +202,7 @@ def streak(days: Iterable[date], now: datetime) -> int:
 
 @dataclass
 class _Calibration:
-    """Running sums over (self-rating on the 0-100 scale, automatic score) pairs."""
+    """Sums over (self-rating on the 0-100 scale, automatic score) pairs."""
 
     pairs: int = 0
     self_total: int = 0
@@ -210,12 +210,14 @@ class _Calibration:
     over: int = 0
     under: int = 0
 
-    def add(self, own: int, auto: int) -> None:
-        self.pairs += 1
-        self.self_total += own
-        self.auto_total += auto
-        self.over += own >= auto + CONFIDENCE_GAP
-        self.under += own <= auto - CONFIDENCE_GAP
+    def add(self, own: int, auto: int, times: int) -> None:
+        self.pairs += times
+        self.self_total += own * times
+        self.auto_total += auto * times
+        if own >= auto + CONFIDENCE_GAP:
+            self.over += times
+        if own <= auto - CONFIDENCE_GAP:
+            self.under += times
 
 
 @dataclass
@@ -231,7 +233,8 @@ class _Tally:
 
 def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
     tally = _Tally()
-    days, overrides, calibration = tally.days, tally.overrides, tally.calibration
+    days, overrides = tally.days, tally.overrides
+    rated: dict[tuple[int, int], int] = {}  # (self-rating, automatic score): answers
     for question_id, answers in grouped.items():
         total = overridden = 0
         for when, score, _, record in answers:
@@ -246,10 +249,14 @@ def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
             if record.override is not None:
                 overridden += 1
                 overrides[record.override] = overrides.get(record.override, 0) + 1
-            if record.self_rating in SELF_RATINGS and record.kind != "open":
-                calibration.add(self_rating_score(record.self_rating), record.score)
+            if record.self_rating is not None and record.kind != "open":
+                pair = (record.self_rating, record.score)
+                rated[pair] = rated.get(pair, 0) + 1
         tally.questions[question_id] = (total, overridden)
         tally.answers += len(answers)
+    for (rating, score), times in rated.items():  # a few hundred pairs, not one per answer
+        if rating in SELF_RATINGS:
+            tally.calibration.add(self_rating_score(rating), score, times)
     return tally
 
 
