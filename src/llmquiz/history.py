@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from itertools import repeat
-from operator import add, attrgetter, itemgetter
+from operator import add, attrgetter
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -79,20 +79,13 @@ class HistoryRecord(NamedTuple):
     def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
         """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged.
 
-        Written for speed (`stats` reads 100,000 of these): the records this version writes
-        have every field, so one C-level itemgetter reads them all; older or hand-written
-        records take the path that fills in defaults.
+        The rule for what a record is. `read_history` decodes lines as this version writes
+        them faster in C (`_PlainLine`); every other line comes here.
         """
-        complete = len(data) == len(_STORED_FIELDS)
-        try:
-            values = _every_field(data) if complete else _fields_with_defaults(data)
-        except KeyError:  # as many keys as fields, but not the same ones
-            values, complete = _fields_with_defaults(data), False
         (ts, session, mode, question_id, topic, answer, score, verdict,
-         rating, missed, grader, override, kind, elapsed_s, v) = values  # fmt: skip
+         rating, missed, grader, override, kind, elapsed_s, v) = _fields_with_defaults(data)  # fmt: skip
         _from_iso(ts)  # a record with a timestamp nobody can read is damaged (TypeError, ValueError)
-        if score.__class__ is not int:
-            score = int(score)
+        score = int(score)
         if rating is not None and rating not in SELF_RATINGS:
             raise ValueError(f"self_rating {rating!r} is not 1-5")
         if missed is None:
@@ -101,24 +94,15 @@ class HistoryRecord(NamedTuple):
             raise ValueError("missed is not a list")
         if override is not None and override not in OVERRIDES:
             override = None
-        if not (session.__class__ is str and mode.__class__ is str and question_id.__class__ is str
-                and topic.__class__ is str and answer.__class__ is str and verdict.__class__ is str
-                and grader.__class__ is str and kind.__class__ is str):  # fmt: skip
-            texts = (session, mode, question_id, topic, answer, verdict, grader, kind)
-            session, mode, question_id, topic, answer, verdict, grader, kind = map(str, texts)
-        extra = None if complete else _extra(data)
-        return _new_tuple(
-            cls,
-            (ts, session, mode, question_id, topic, answer, score, verdict, rating, tuple(missed),
-             grader, override, kind, elapsed_s, v, extra),
-        )  # fmt: skip
+        texts = (session, mode, question_id, topic, answer, verdict, grader, kind)
+        session, mode, question_id, topic, answer, verdict, grader, kind = map(str, texts)
+        return cls(ts, session, mode, question_id, topic, answer, score, verdict, rating, tuple(missed),
+                   grader, override, kind, elapsed_s, v, _extra(data))  # fmt: skip
 
 
-_new_tuple = tuple.__new__
 _from_iso = datetime.fromisoformat
 _STORED_FIELD_NAMES = tuple(f for f in HistoryRecord._fields if f != "extra")  # what a line holds
 _STORED_FIELDS = frozenset(_STORED_FIELD_NAMES)
-_every_field = itemgetter(*_STORED_FIELD_NAMES)
 
 
 def _fields_with_defaults(data: dict[str, Any]) -> tuple[Any, ...]:
