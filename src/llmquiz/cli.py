@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
 from llmquiz.grading.factory import DEVICES, GRADER_KINDS
 from llmquiz.settings import Settings
 
@@ -152,7 +152,7 @@ def drill(
     from llmquiz.commands.practice import drill_plan
 
     cfg = settings(ctx)
-    practise(cfg, drill_plan(cfg, topic, count))
+    practise(cfg, drill_plan(cfg, topic, count, warn))
 
 
 @app.command()
@@ -164,7 +164,7 @@ def review(
     from llmquiz.commands.practice import review_plan
 
     cfg = settings(ctx)
-    plan = review_plan(cfg, count)
+    plan = review_plan(cfg, count, warn)
     if plan is None:
         typer.echo("Nothing is due for review. Try `llmquiz quiz` or `llmquiz drill TOPIC`.", err=True)
         raise typer.Exit(0)
@@ -175,7 +175,6 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
     """Run a quiz, drill or review in the terminal and show its summary."""
     from llmquiz import render
     from llmquiz.commands.practice import run_practice
-    from llmquiz.errors import warn
     from llmquiz.prompts import TerminalUI
 
     console, err = render.make_console(), render.make_console(stderr=True)
@@ -280,7 +279,7 @@ def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
     from llmquiz.commands.browsing import topic_rows
 
-    rows = topic_rows(settings(ctx))
+    rows = topic_rows(settings(ctx), warn)
     if as_json:
         emit_json(rows)
         return
@@ -337,7 +336,7 @@ def stats(
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
 
-    result = compute_user_stats(settings(ctx), topic)
+    result = compute_user_stats(settings(ctx), topic, warn)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -355,7 +354,7 @@ def history(
     """Past graded answers, newest first."""
     from llmquiz.commands.browsing import recent_records
 
-    records = recent_records(settings(ctx), limit)
+    records = recent_records(settings(ctx), limit, warn)
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
@@ -399,7 +398,6 @@ def import_notes(
     """Turn Markdown / numbered / flashcard notes into a bank file."""
     from llmquiz import render
     from llmquiz.commands.importing import run_import
-    from llmquiz.errors import warn
 
     outcome = run_import(file, topic, output, dry_run)
     for warning in outcome.result.warnings:

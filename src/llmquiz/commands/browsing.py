@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from llmquiz.errors import warn
 from llmquiz.history import HistoryRecord, gc_paused, read_history, utc_now
 from llmquiz.settings import Settings
 
@@ -12,20 +12,23 @@ if TYPE_CHECKING:
     from llmquiz.stats import Stats
 
 
-def history_records(settings: Settings) -> list[HistoryRecord]:
-    """The history's good records, oldest first; damaged lines are reported as warnings."""
+Warn = Callable[[str], None]  # where warnings go: the CLI prints them on stderr
+
+
+def history_records(settings: Settings, on_warning: Warn) -> list[HistoryRecord]:
+    """The history's good records, oldest first; each damaged line is passed to `on_warning`."""
     log = read_history(settings.home)
     for warning in log.warnings:
-        warn(warning)
+        on_warning(warning)
     return log.records
 
 
-def topic_rows(settings: Settings) -> list[dict[str, Any]]:
+def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
     from llmquiz.stats import topic_summaries
 
     bank = settings.bank()
     with gc_paused():  # see compute_user_stats
-        summaries = topic_summaries(bank, history_records(settings), utc_now())
+        summaries = topic_summaries(bank, history_records(settings, on_warning), utc_now())
     rows = []
     for summary in summaries:
         rows.append(
@@ -41,16 +44,16 @@ def topic_rows(settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
-def compute_user_stats(settings: Settings, topic: str | None) -> Stats:
+def compute_user_stats(settings: Settings, topic: str | None, on_warning: Warn) -> Stats:
     from llmquiz.stats import compute_stats
 
     bank = settings.bank()
     # No garbage collection until the records are gone again: none of them is in a cycle, and
     # the collector would otherwise walk all of them (100,000 records: 0.05 s) several times.
     with gc_paused():
-        return compute_stats(bank, history_records(settings), utc_now(), topic=topic)
+        return compute_stats(bank, history_records(settings, on_warning), utc_now(), topic=topic)
 
 
-def recent_records(settings: Settings, limit: int) -> list[HistoryRecord]:
-    records = history_records(settings)
+def recent_records(settings: Settings, limit: int, on_warning: Warn) -> list[HistoryRecord]:
+    records = history_records(settings, on_warning)
     return records[::-1][:limit]

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 
 from llmquiz.bank import Bank, Question
-from llmquiz.commands.browsing import history_records
+from llmquiz.commands.browsing import Warn, history_records
 from llmquiz.history import utc_now
 from llmquiz.session import (
     GradingService,
@@ -27,19 +27,21 @@ def quiz_plan(
     return SessionPlan(mode="quiz", source=ListSource(questions), total=len(questions), questions=questions)
 
 
-def drill_plan(settings: Settings, topic: str, count: int, seed: int | None = None) -> SessionPlan:
+def drill_plan(
+    settings: Settings, topic: str, count: int, on_warning: Warn, seed: int | None = None
+) -> SessionPlan:
     from llmquiz.scheduler import DrillQueue, drill_order
 
     questions = settings.bank().topic(topic).questions
-    records = history_records(settings)
+    records = history_records(settings, on_warning)
     ordered = drill_order(questions, records, utc_now(), random.Random(seed))
     return SessionPlan(mode="drill", source=DrillQueue(ordered, count), total=None, questions=ordered[:count])
 
 
-def review_plan(settings: Settings, count: int) -> SessionPlan | None:
+def review_plan(settings: Settings, count: int, on_warning: Warn) -> SessionPlan | None:
     from llmquiz.scheduler import due_questions
 
-    records = history_records(settings)
+    records = history_records(settings, on_warning)
     due = due_questions(settings.bank().questions, records, utc_now())[:count]
     if not due:
         return None
