@@ -170,7 +170,8 @@ def compute_stats(
 
 def topic_summaries(bank: Bank, records: Sequence[HistoryRecord], now: datetime) -> list[TopicStats]:
     """One line per topic for `topics`: questions, answered, mastery, due."""
-    grouped = answers_by_question(r for r in records if bank.has_question(r.question_id))
+    everything = answers_by_question(records)  # then keep the bank's: one test per question, not per answer
+    grouped = {qid: answers for qid, answers in everything.items() if bank.has_question(qid)}
     cards = _bank_cards(bank.topics, grouped)
     tally = _tally(grouped)
     return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
