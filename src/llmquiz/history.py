@@ -106,24 +106,13 @@ _STORED_FIELDS = frozenset(_STORED_FIELD_NAMES)
 
 
 def _fields_with_defaults(data: dict[str, Any]) -> tuple[Any, ...]:
-    """Every field's value, its default where the record has none; KeyError for a required one."""
+    """Every field's value, its default where the record has none; KeyError for a required one.
+
+    The required fields and the defaults are `_PlainLine`'s, so both ways of reading agree.
+    """
     get = data.get
-    return (
-        data["ts"],
-        get("session", ""),
-        get("mode", ""),
-        data["question_id"],
-        get("topic", ""),
-        get("answer", ""),
-        data["score"],
-        get("verdict", ""),
-        get("self_rating"),
-        get("missed", ()),
-        get("grader", ""),
-        get("override"),
-        get("kind", "free"),
-        get("elapsed_s"),
-        get("v", FORMAT_VERSION),
+    return tuple(
+        data[name] if default is _REQUIRED else get(name, default) for name, default in _LINE_DEFAULTS
     )
 
 
@@ -302,6 +291,8 @@ class _PlainLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=Fa
 
 
 _decode_plain = msgspec.json.Decoder(_PlainLine).decode
+_REQUIRED = msgspec.NODEFAULT
+_LINE_DEFAULTS = tuple((field.encode_name, field.default) for field in msgspec.structs.fields(_PlainLine))
 _ts_of = attrgetter("ts")
 _NO_EXTRA = (None,)
 _as_record = partial(tuple.__new__, HistoryRecord)

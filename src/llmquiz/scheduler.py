@@ -34,7 +34,7 @@ import random
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -145,10 +145,7 @@ def answers_by_question(records: Iterable[HistoryRecord]) -> dict[str, list[Grad
             graded = grade(*fields(record))  # _grade_record(record), without its Python call
             if graded is None:
                 continue
-            when = datetime.fromisoformat(record.ts)
-            if when.tzinfo is not UTC:
-                when = utc_time(record.ts)
-            answer = _new_answer(GradedAnswer, (when, graded[0], graded[1], record))
+            answer = _new_answer(GradedAnswer, (utc_time(record.ts), graded[0], graded[1], record))
             answers = grouped.get(record.question_id)
             if answers is None:
                 grouped[record.question_id] = [answer]

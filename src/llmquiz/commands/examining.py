@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]  # progress(done, total), called as answers are graded
 ExamUI = Callable[[datetime | None], "SessionUI"]  # the interactive exam's UI, given its deadline
+_LEXICAL_HINT = "(pass --grader lexical to grade without the model)"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def loaded_grader(settings: Settings) -> Grader:
     try:
         grader.load()
     except GraderUnavailableError as exc:
-        raise GraderUnavailableError(f"{exc} (pass --grader lexical to grade without the model)") from None
+        raise GraderUnavailableError(f"{exc} {_LEXICAL_HINT}") from None
     return grader
 
 
@@ -103,10 +104,7 @@ def _interactive_exam(
     from llmquiz.session import ListSource, Session, SessionPlan
 
     if settings.grader_kind == "semantic" and not semantic_grading_installed():
-        raise GraderUnavailableError(
-            "torch or sentence-transformers is not installed "
-            "(pass --grader lexical to grade without the model)"
-        )
+        raise GraderUnavailableError(f"torch or sentence-transformers is not installed {_LEXICAL_HINT}")
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
     plan = SessionPlan(
         "exam", ListSource(questions), len(questions), feedback=False, deadline=deadline, questions=questions
