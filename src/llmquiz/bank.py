@@ -31,8 +31,21 @@ QUESTION_KEYS = {
     "choices",
     "correct",
     "keywords",
+    "misconceptions",
 }
+MISCONCEPTION_KEYS = {"claim", "correction"}
+# a misconception claim this close (rapidfuzz ratio) to a key point, and negated alike, restates it
+NEAR_COPY = 90
+_NEGATED = re.compile(r"\b(?:not|no|never|without|none|nothing)\b|n't\b", re.IGNORECASE)
 BANK_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong claim learners commonly make about a question, and what is true instead."""
+
+    claim: str
+    correction: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class Question:
     choices: tuple[str, ...] = ()
     correct: int | None = None
     keywords: tuple[str, ...] = ()
+    misconceptions: tuple[Misconception, ...] = ()
     file: str = ""
     line: int = 0
 
@@ -290,6 +304,7 @@ def _build_question(
             )
     elif "correct" in raw:
         problems.append(Problem(file, line_of(raw, "correct"), f"{qid}: correct is only for kind choice"))
+    misconceptions = _misconceptions(raw, lists["key_points"], file, problems, qid)
     if len(problems) > before:
         return None
     return Question(
@@ -300,10 +315,67 @@ def _build_question(
         difficulty=difficulty,
         kind=kind,
         correct=correct if kind == "choice" else None,
+        misconceptions=misconceptions,
         file=file,
         line=line,
         **lists,
     )
+
+
+def _misconceptions(
+    raw: dict, key_points: tuple[str, ...], file: str, problems: list[Problem], qid: str
+) -> tuple[Misconception, ...]:
+    """The entry's `misconceptions`: each a mapping with a non-empty claim and correction."""
+    from rapidfuzz import fuzz
+
+    value = raw.get("misconceptions")
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(
+            Problem(file, line_of(raw, "misconceptions"), f"{qid}: misconceptions must be a list")
+        )
+        return ()
+    out: list[Misconception] = []
+    seen: set[str] = set()
+    item_lines = getattr(value, "item_lines", [])
+    for index, item in enumerate(value):
+        line = item_lines[index] if index < len(item_lines) else line_of(raw, "misconceptions")
+        where = f"{qid}: misconception {index + 1}"
+        if not isinstance(item, dict):
+            problems.append(Problem(file, line, f"{where} must be a mapping with claim and correction"))
+            continue
+        line = line_of(item, default=line)
+        for key in sorted(set(item) - MISCONCEPTION_KEYS, key=str):
+            problems.append(Problem(file, line_of(item, key, line), f"{where}: unknown key {key!r}"))
+        texts = {}
+        for key in ("claim", "correction"):
+            if _is_text(item.get(key)):
+                texts[key] = " ".join(str(item[key]).split())
+            else:
+                problems.append(
+                    Problem(file, line_of(item, key, line), f"{where}: {key} is missing or empty")
+                )
+        claim = texts.get("claim")
+        if claim is None:
+            continue
+        if claim.lower() in seen:
+            problems.append(Problem(file, line_of(item, "claim", line), f"{where}: duplicate claim"))
+        seen.add(claim.lower())
+        for point in key_points:
+            same_polarity = bool(_NEGATED.search(claim)) == bool(_NEGATED.search(point))
+            if same_polarity and fuzz.ratio(claim.lower(), point.lower()) >= NEAR_COPY:
+                problems.append(
+                    Problem(
+                        file,
+                        line_of(item, "claim", line),
+                        f"{where}: the claim nearly copies the key point {point!r}",
+                    )
+                )
+                break
+        if "correction" in texts:
+            out.append(Misconception(claim, texts["correction"]))
+    return tuple(out)
 
 
 def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
