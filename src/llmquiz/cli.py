@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
 from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
-from llmquiz.grading.factory import DEVICES, GRADER_KINDS
+from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.settings import Settings
 
 if TYPE_CHECKING:
@@ -263,6 +263,7 @@ def grade(
                 "verdict": result.verdict,
                 "missed": list(result.missed),
                 "covered": list(result.covered),
+                "wrong_claims": [w.to_dict() for w in result.wrong_claims],
                 "grader": result.method,
             }
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmquiz.bank import Bank, Question, line_of, parse_yaml, read_text_file
 from llmquiz.errors import BadInputError, BankError, Problem
+from llmquiz.grading.result import WrongClaim
 from llmquiz.session import pick_questions
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class ExamItem:
     score: int
     verdict: str
     missed: tuple[str, ...]
+    wrong_claims: tuple[WrongClaim, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +118,7 @@ class ExamItem:
             "score": self.score,
             "verdict": self.verdict,
             "missed": list(self.missed),
+            "wrong_claims": [w.to_dict() for w in self.wrong_claims],
         }
 
 
@@ -160,7 +163,7 @@ class ExamReport:
 def exam_item(question: Question, answer: str | None, result: GradeResult | None) -> ExamItem:
     if answer is None or result is None:
         return ExamItem(question, None, 0, UNANSWERED, question.key_points)
-    return ExamItem(question, answer, result.score, result.verdict, result.missed)
+    return ExamItem(question, answer, result.score, result.verdict, result.missed, result.wrong_claims)
 
 
 def grade_exam(

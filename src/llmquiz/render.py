@@ -85,10 +85,16 @@ def feedback(question: Question, result: GradeResult | None, console: Console) -
     parts: list[RenderableType] = []
     if result is not None:
         parts.append(Text.assemble(score_bar(result.score, console), "  ", verdict_text(result.verdict)))
+        for wrong in result.wrong_claims:
+            parts.append(
+                Text.assemble(
+                    ("Not right: ", "bold red"), (wrong.claim, "italic"), " — actually: ", wrong.correction
+                )
+            )
         if result.missed:
             parts.append(Text("What you missed:", style="bold"))
             parts.extend(Text(f"  - {point}") for point in result.missed)
-        elif question.key_points:
+        elif question.key_points and result.verdict == "correct":
             parts.append(Text("You covered every key point.", style="green"))
     elif question.key_points:
         parts.append(Text("A complete answer covers:", style="bold"))
@@ -170,6 +176,10 @@ def question_detail(question: Question, topic: Topic, console: Console) -> Rende
     if question.kind == "short":
         parts.append(Text("Accepted answers: " + ", ".join(question.accept)))
     parts += [Text("Reference answer:", style="bold"), Text(question.answer)]
+    if question.misconceptions:
+        parts.append(Text("Common mistakes:", style="bold"))
+        for wrong in question.misconceptions:
+            parts.append(Text.assemble("  - ", (wrong.claim, "italic"), " — actually: ", wrong.correction))
     if question.key_points:
         parts.append(Text("Key points:", style="bold"))
         parts.extend(Text(f"  - {point}") for point in question.key_points)

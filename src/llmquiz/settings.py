@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
 from llmquiz.errors import BadInputError
-from llmquiz.grading.factory import DEVICES, GRADER_KINDS
+from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.paths import data_home, shipped_bank_dir
 
 if TYPE_CHECKING:

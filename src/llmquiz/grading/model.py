@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmquiz.errors import GraderUnavailableError, ModelError
-from llmquiz.grading.factory import DEVICES
+from llmquiz.grading.options import DEVICES
 from llmquiz.grading.store import read_json
 from llmquiz.paths import write_private
 
@@ -105,7 +105,8 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def import_sentence_transformers() -> Any:
+def prepare_environment() -> None:
+    """Offline, quiet and one BLAS thread: set before torch and numpy are first imported."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -113,6 +114,10 @@ def import_sentence_transformers() -> Any:
     # up to 120 ms instead of 15 on 2 cores. numpy's products here are small: one thread.
     # Only effective before numpy is first imported, which grading is the first to do.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def import_sentence_transformers() -> Any:
+    prepare_environment()
     try:
         import sentence_transformers
         import torch  # noqa: F401

@@ -26,8 +26,19 @@ def clamp_score(value: float) -> int:
 
 
 @dataclass(frozen=True)
+class WrongClaim:
+    """Something the answer got wrong: its own words, and what is true instead."""
+
+    claim: str
+    correction: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"claim": self.claim, "correction": self.correction}
+
+
+@dataclass(frozen=True)
 class GradeResult:
-    """One graded answer: score 0-100, its verdict and which key points it covered."""
+    """One graded answer: score 0-100, its verdict, which key points it covered, what it got wrong."""
 
     score: int
     verdict: str
@@ -36,6 +47,7 @@ class GradeResult:
     method: str = "semantic"
     model: str | None = None
     signals: dict[str, float] = field(default_factory=dict, compare=False)
+    wrong_claims: tuple[WrongClaim, ...] = ()
 
     @classmethod
     def make(
@@ -47,10 +59,11 @@ class GradeResult:
         covered: tuple[str, ...] = (),
         model: str | None = None,
         signals: dict[str, float] | None = None,
+        wrong_claims: tuple[WrongClaim, ...] = (),
     ) -> GradeResult:
         value = clamp_score(score)
         rounded = {k: round(float(v), 4) for k, v in (signals or {}).items()}
-        return cls(value, verdict_for(value), missed, covered, method, model, rounded)
+        return cls(value, verdict_for(value), missed, covered, method, model, rounded, wrong_claims)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -58,6 +71,7 @@ class GradeResult:
             "verdict": self.verdict,
             "missed": list(self.missed),
             "covered": list(self.covered),
+            "wrong_claims": [w.to_dict() for w in self.wrong_claims],
             "method": self.method,
             "model": self.model,
             "signals": dict(self.signals),

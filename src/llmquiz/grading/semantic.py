@@ -25,22 +25,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmquiz.grading import text as tx
-from llmquiz.grading.embedder import Embedder, SentenceTransformerEmbedder
+from llmquiz.grading.embedder import Embedder, make_embedder
+from llmquiz.grading.judgement import (
+    CONTRADICTED,
+    COVERED,
+    MISSING,
+    MisconceptionJudgement,
+    PointJudgement,
+)
 from llmquiz.grading.kinds import grade_fixed, key_points_of
 from llmquiz.grading.lexical import keyword_share
 from llmquiz.grading.result import GradeResult
+from llmquiz.grading.scoring import ScoreRules, grade_from
 from llmquiz.grading.store import EmbeddingCache
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from llmquiz.bank import Question
+    from llmquiz.bank import Misconception, Question
+    from llmquiz.grading.claims import Claims
     from llmquiz.grading.encoding import Encoded
+    from llmquiz.grading.judge import ClaimJudge
+
+SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
 
 CHUNK = 256  # answers encoded per batch in grade_many
 
@@ -63,7 +75,15 @@ class Settings:
     salad_cap: float = 35.0  # highest score of a keyword list without connecting words
     keyword_cost: float = 0.15  # share of the score lost when no bank keyword is mentioned
     neighbours: bool = True
-    polarity: bool = True
+    polarity: bool = True  # the word-level reversal check beside the judge
+    polarity_confidence: float = 0.6  # how sure a word-level reversal makes the grader
+    judge: bool = True  # read key points and misconceptions with the claim judge
+    candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
+    judge_floor: float = 0.25  # share of a point's match kept when the judge sees no support
+    contradict_at: float = 0.5  # judge's contradiction probability that marks a point contradicted
+    repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
+    misconception_gate: float = 0.3  # cosine below which a claim is not read against a misconception
+    rules: ScoreRules = field(default_factory=ScoreRules)
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -86,6 +106,7 @@ class _Side:
     question: Question
     stems: frozenset[str]
     points: list[_Unit]
+    misconceptions: list[tuple[Misconception, _Unit]]
     reference: _Unit
     reference_vec: Any  # the reference's plain sentence vector
     neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
@@ -104,10 +125,11 @@ class SemanticGrader:
         settings: Settings | None = None,
     ) -> None:
         cache_dir = Path(home) / "cache" if home is not None else None
-        self._embedder: Embedder = embedder or SentenceTransformerEmbedder(model, device, cache_dir)
+        self._embedder: Embedder = embedder or make_embedder(model, device, cache_dir)
         self.model_name = self._embedder.name
         self.name = f"semantic:{self.model_name}"
         self.settings = settings or Settings()
+        self._judge: ClaimJudge | None = None
         self._cache = EmbeddingCache(cache_dir, self._embedder.model_id)
         self._neighbours: list[Question] = [q for q in neighbours if q.kind == "free"]
         self._sides: dict[tuple[str, str, str, tuple[str, ...]], _Side] = {}
@@ -120,6 +142,11 @@ class SemanticGrader:
         with self._lock:
             if not self._loaded:
                 self._embedder.load()
+                if self.settings.judge:
+                    from llmquiz.grading.judge import ClaimJudge
+
+                    self._judge = ClaimJudge(device=getattr(self._embedder, "device", None) or "cpu")
+                    self._judge.load()
                 self._loaded = True
 
     def add_neighbours(self, questions: Sequence[Question]) -> None:
@@ -138,7 +165,7 @@ class SemanticGrader:
                 return
             texts: list[str] = []
             for q in todo:
-                texts.extend([*key_points_of(q), q.answer])
+                texts.extend([*key_points_of(q), q.answer, *(m.claim for m in q.misconceptions)])
                 texts.extend(n.answer for n in self._neighbours_of(q))
             missing = self._cache.missing(texts)
             if missing:
@@ -174,9 +201,15 @@ class SemanticGrader:
             chunk = pending[start : start + CHUNK]
             answers = [tx.normalize(items[i][1]) for i in chunk]
             encodings = self._embedder.encode(answers)
-            for i, enc in zip(chunk, encodings, strict=True):
-                question = items[i][0]
-                results[i] = self._score(self._side(question), enc)
+            plans = [
+                self._plan(self._side(items[i][0]), enc) for i, enc in zip(chunk, encodings, strict=True)
+            ]
+            pairs = [pair for plan in plans for pair in plan.pairs]
+            probs = self._judge.judge(pairs) if self._judge is not None and pairs else _no_probs()
+            row = 0
+            for i, plan in zip(chunk, plans, strict=True):
+                results[i] = self._finish(plan, probs[row : row + len(plan.pairs)])
+                row += len(plan.pairs)
             done += len(chunk)
             if progress is not None:
                 progress(done, len(items))
@@ -232,6 +265,7 @@ class SemanticGrader:
             question=q,
             stems=stems,
             points=[self._unit(p, stems) for p in key_points_of(q)],
+            misconceptions=[(m, self._unit(m.claim, stems)) for m in q.misconceptions],
             reference=self._unit(q.answer, stems),
             reference_vec=own,
             neighbour_vecs=neighbour_vecs,
@@ -251,8 +285,7 @@ class SemanticGrader:
             return side
 
     # -- scoring --------------------------------------------------------------------------
-    @staticmethod
-    def _agrees(side: _Side, point: str, span: str) -> bool:
+    def _agrees(self, side: _Side, point: str, span: str) -> bool:
         """Does the span restate another key point or reference sentence, without reversal?
 
         Answers that contrast two cases ("small chunks lose context, large ones dilute it")
@@ -269,101 +302,165 @@ class SemanticGrader:
                 return True
         return False
 
-    def _support(self, unit: _Unit, ans_tok: np.ndarray, span_vecs: np.ndarray) -> tuple[float, int]:
-        """Support of one bank unit in the answer, and the index of the best answer span."""
+    def _support(self, unit: _Unit, ans_tok: np.ndarray, span_vecs: np.ndarray) -> tuple[float, np.ndarray]:
+        """Support of one bank unit in the answer, and each answer span's cosine with it."""
+        import numpy as np
+
         s = self.settings
-        if len(span_vecs):
-            sims = span_vecs @ unit.vec
-            best = int(sims.argmax())
-            span_sim = float(sims[best])
-        else:
-            best, span_sim = -1, 0.0
+        sims = span_vecs @ unit.vec if len(span_vecs) else np.zeros(0)
+        span_sim = float(sims.max()) if len(sims) else 0.0
         if len(unit.tok) and len(ans_tok):
             recall = float((unit.tok @ ans_tok.T).max(axis=1).mean())
         else:
             recall = span_sim
-        return s.token_weight * recall + (1 - s.token_weight) * span_sim, best
+        return s.token_weight * recall + (1 - s.token_weight) * span_sim, sims
 
-    def _score(self, side: _Side, enc: Encoded) -> GradeResult:
-        import numpy as np
+    def _plan(self, side: _Side, enc: Encoded) -> _Plan:
+        """Everything about one answer that needs no judge, and the pairs the judge must read."""
+        from llmquiz.grading.claims import encoded_claims
 
         s = self.settings
-        q = side.question
         answer = enc.text
-        mask = enc.content_mask(side.stems)
-        ans_tok = enc.norm_tok[mask] if len(mask) else enc.norm_tok
-        spans = tx.unit_spans(answer)
-        whole = (0, len(answer))
-        if whole not in spans:
-            spans.append(whole)
-        span_vecs, span_texts, fine = [], [], []
-        finest = tx.finest_spans(answer)
-        for a, b in spans:
-            vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
-            if vec is not None:
-                span_vecs.append(vec)
-                span_texts.append(answer[a:b])
-                fine.append((a, b) in finest)
-        if not len(mask) and not span_vecs:  # a model without token offsets
-            span_vecs, span_texts, fine = [enc.vec], [answer], [True]
-        span_matrix = np.stack(span_vecs) if span_vecs else np.zeros((0, len(enc.vec)))
-        fine_index = [i for i, f in enumerate(fine) if f]
-        fine_matrix = span_matrix[fine_index] if fine_index else span_matrix[:0]
-
-        matches, flipped = [], []
+        claims = encoded_claims(enc, side.stems)
+        ans_tok = claims.content_tokens
+        plan = _Plan(side=side, enc=enc, claims=claims)
         for point in side.points:
-            support, _ = self._support(point, ans_tok, span_matrix)
+            support, sims = self._support(point, ans_tok, claims.vecs)
             match = _ramp(support, s.low, s.high)
-            flip = False
-            if s.polarity and match >= s.covered_at and len(fine_matrix):
-                # only a point the answer seems to cover can be stated the wrong way round
-                # the clause that says most nearly what the point says: is it reversed?
-                best = fine_index[int((fine_matrix @ point.vec).argmax())]
-                flip = tx.polarity_conflict(
-                    point.text, span_texts[best], q.question, s.reuse, s.negation_reuse
-                ) and not self._agrees(side, point.text, span_texts[best])
-            if flip:
-                match *= -s.flip_cost  # a reversed key point is a wrong claim, not a gap
-            matches.append(match)
-            flipped.append(flip)
-        coverage = sum(matches) / len(matches)
-        ref_support, _ = self._support(side.reference, ans_tok, span_matrix)
-        ref_match = _ramp(ref_support, s.low, s.high)
-        flip_share = sum(flipped) / len(flipped)
-        ref_match *= 1 - flip_share
-        raw = max(0.0, s.coverage_weight * coverage + (1 - s.coverage_weight) * ref_match)
-        signals: dict[str, float] = {
-            "coverage": coverage,
-            "reference": ref_support,
-            "raw": raw,
-        }
-        if any(flipped):
-            signals["reversed"] = flip_share
+            flipped = False
+            if s.polarity and match >= s.covered_at and len(claims.fine):
+                # the clause that says most nearly what the point says: reversed by its words?
+                best = claims.fine[int(sims[claims.fine].argmax())]
+                flipped = tx.polarity_conflict(
+                    point.text, claims.texts[best], side.question.question, s.reuse, s.negation_reuse
+                ) and not self._agrees(side, point.text, claims.texts[best])
+            candidates = top_claims(sims, s.candidates) if self._judge is not None and match > 0 else []
+            plan.points.append(_PointPlan(point.text, match, flipped, candidates, sims))
+            plan.pairs.extend((claims.texts[i], point.text) for i in candidates)
+        for wrong, unit in side.misconceptions:
+            _, sims = self._support(unit, ans_tok, claims.vecs)
+            gated = [i for i in top_claims(sims, s.candidates) if sims[i] >= s.misconception_gate]
+            candidates = gated if self._judge is not None else []
+            plan.misconceptions.append(_WrongPlan(wrong.claim, wrong.correction, candidates))
+            plan.pairs.extend((claims.texts[i], wrong.claim) for i in candidates)
+        ref_support, _ = self._support(side.reference, ans_tok, claims.vecs)
+        plan.reference = _ramp(ref_support, s.low, s.high)
+        plan.signals = {"reference_support": ref_support}
         factor = 1.0
         if len(side.neighbour_vecs):
             own = float(enc.vec @ side.reference_vec)
             nearest = float((side.neighbour_vecs @ enc.vec).max())
             gap = nearest - own - s.neighbour_margin
             if gap > 0:
-                neighbour = 1 - (1 - s.neighbour_floor) * min(1.0, gap / s.neighbour_span)
-                factor *= neighbour
-                signals["neighbour"] = nearest - own
-        keywords = keyword_share(q.keywords, answer)
+                factor *= 1 - (1 - s.neighbour_floor) * min(1.0, gap / s.neighbour_span)
+                plan.signals["neighbour"] = nearest - own
+        keywords = keyword_share(side.question.keywords, answer)
         if keywords is not None:
             factor *= 1 - s.keyword_cost * (1 - keywords)
-            signals["keywords"] = keywords
-        score = 100.0 * raw * factor
+            plan.signals["keywords"] = keywords
+        plan.factor = factor
         if tx.is_keyword_salad(answer):
-            score = min(score, s.salad_cap)
-            signals["salad"] = 1.0
-        points = [p.text for p in side.points]
-        covered = tuple(p for p, m in zip(points, matches, strict=True) if m >= s.covered_at)
-        missed = tuple(p for p, m in zip(points, matches, strict=True) if m < s.covered_at)
-        return GradeResult.make(
-            score,
+            plan.cap = s.salad_cap
+            plan.signals["salad"] = 1.0
+        return plan
+
+    def _finish(self, plan: _Plan, probs: np.ndarray) -> GradeResult:
+        """Judgements from the judge's probabilities (rows in plan.pairs order), then the grade."""
+        s = self.settings
+        texts = plan.claims.texts
+        row = 0
+        points: list[PointJudgement] = []
+        support_share = []
+        for p in plan.points:
+            rows = probs[row : row + len(p.candidates)]
+            row += len(p.candidates)
+            if len(rows):
+                support = float(rows[:, SUPPORT].max())
+                worst = int(rows[:, CONTRADICT].argmax())
+                against = float(rows[worst, CONTRADICT])
+                evidence_at = (
+                    p.candidates[worst] if against > support else p.candidates[int(rows[:, SUPPORT].argmax())]
+                )
+            else:
+                support, against = (1.0, 0.0) if self._judge is None else (0.0, 0.0)
+                evidence_at = int(p.sims.argmax()) if len(p.sims) else None
+            if p.flipped:
+                against = max(against, s.polarity_confidence)
+            judged = p.match * (s.judge_floor + (1 - s.judge_floor) * support)
+            support_share.append(s.judge_floor + (1 - s.judge_floor) * support)
+            evidence = texts[evidence_at] if evidence_at is not None else None
+            if against >= s.contradict_at and against > support:
+                points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
+            elif judged >= s.covered_at:
+                points.append(PointJudgement(p.point, COVERED, judged, against, evidence))
+            else:
+                points.append(PointJudgement(p.point, MISSING, judged, against, evidence))
+        wrongs: list[MisconceptionJudgement] = []
+        for m in plan.misconceptions:
+            rows = probs[row : row + len(m.candidates)]
+            row += len(m.candidates)
+            if len(rows):
+                best = int(rows[:, SUPPORT].argmax())
+                confidence = float(rows[best, SUPPORT])
+                repeated = confidence >= s.repeat_at and confidence > float(rows[best, CONTRADICT])
+                evidence = texts[m.candidates[best]]
+            else:
+                confidence, repeated, evidence = 0.0, False, None
+            wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
+        judged_share = sum(support_share) / len(support_share) if support_share else 1.0
+        return grade_from(
+            points,
+            wrongs,
+            reference=plan.reference * judged_share,
+            rules=s.rules,
             method="semantic",
-            missed=missed,
-            covered=covered,
             model=self.model_name,
-            signals=signals,
+            factor=plan.factor,
+            cap=plan.cap,
+            signals=plan.signals,
         )
+
+
+def _no_probs() -> np.ndarray:
+    import numpy as np
+
+    return np.zeros((0, 3), dtype=np.float32)
+
+
+def top_claims(sims: np.ndarray, count: int) -> list[int]:
+    """Indexes of the `count` answer claims most like a statement, best first."""
+    import numpy as np
+
+    if not len(sims):
+        return []
+    return [int(i) for i in np.argsort(-sims, kind="stable")[:count]]
+
+
+@dataclass
+class _PointPlan:
+    point: str
+    match: float
+    flipped: bool  # reversed by its words (a direction word swapped, or negated)
+    candidates: list[int]  # answer claims the judge reads against the point
+    sims: Any
+
+
+@dataclass
+class _WrongPlan:
+    claim: str
+    correction: str
+    candidates: list[int]
+
+
+@dataclass
+class _Plan:
+    side: _Side
+    enc: Encoded
+    claims: Claims
+    points: list[_PointPlan] = field(default_factory=list)
+    misconceptions: list[_WrongPlan] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    reference: float = 0.0
+    factor: float = 1.0
+    cap: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)

@@ -7,7 +7,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+FUZZY_WORD = 85  # rapidfuzz ratio at which two words (5+ letters) count as the same word
+
+
+def words_match(a: str, b: str) -> bool:
+    """Same stem, or a typo-level difference for longer words."""
+    if a == b:
+        return True
+    if len(a) >= 5 and len(b) >= 5 and a[:2] == b[:2]:
+        return fuzz.ratio(a, b) >= FUZZY_WORD
+    return False
+
+
+def word_recall(target: Sequence[str], pool: Sequence[str]) -> float:
+    """Share of `target` words (weighted by length, a cheap rarity proxy) found in `pool`."""
+    if not target:
+        return 0.0
+    pool_set = set(pool)
+    total = got = 0.0
+    for word in target:
+        weight = min(len(word), 8) / 8 + 0.5
+        total += weight
+        if word in pool_set or any(words_match(word, p) for p in pool_set):
+            got += weight
+    return got / total
 
 
 def _words(text: str) -> list[str]:
@@ -265,8 +293,6 @@ NEGATION_REUSE = 0.75
 
 def reuse_share(point: str, span: str, question: str = "") -> float:
     """Share of the point's content words (beyond the question's) that the span repeats."""
-    from llmquiz.grading.lexical import word_recall
-
     qwords = set(content_words(question))
     point_words = [w for w in content_words(point) if w not in qwords and w not in NEGATIONS]
     return word_recall(point_words, content_words(span)) if point_words else 0.0
@@ -308,8 +334,6 @@ def polarity_conflict(
         return False
     if sum(1 for w in point_words if w in span_words) < 2:
         return False  # too little reused to say it is the same claim
-    from llmquiz.grading.lexical import word_recall
-
     # a swapped word counts as reused: "flattens" stands where "sharpens" was
     reused = word_recall(point_words, span_words + [w for w in point_words if w in swapped])
     if swapped:

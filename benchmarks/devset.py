@@ -1,0 +1,135 @@
+"""How the grader agrees with the blind dev set (benchmarks/devset/answers.yaml).
+
+    python benchmarks/devset.py [--grader semantic|lexical] [--bare] [--set NAME=VALUE]...
+        [--verbose] [--json]
+
+The answers are graded as `llmquiz exam --answers` grades them: the shipped bank, its
+questions as neighbours, the default model. The gold grade is the mean of the two blind
+examiners' 0-5 grades; its band is correct from 3.5, partial from 1.5, else incorrect, the
+same cut the grader's verdicts make at 70 and 40 of 100. Printed:
+
+  pearson / spearman   of the grader's score with the gold grade, over all answers
+  verdict agreement    share of answers whose verdict is the gold band
+  wrong called right   answers with gold below 1.5 that score 70 or more (of how many)
+  per kind             gold mean, score mean, answers called correct
+  ceiling              the two examiners' Pearson and band agreement with each other
+
+--bare grades with the question and reference only (no key points, no misconceptions), as
+`llmquiz calibrate` grades a CSV of interview answers that has no key points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEVSET = HERE / "devset" / "answers.yaml"
+
+
+def band(grade: float) -> str:
+    return "correct" if grade >= 3.5 else "partial" if grade >= 1.5 else "incorrect"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("yaml", type=Path, nargs="?", default=DEVSET)
+    parser.add_argument("--grader", default="semantic", choices=("semantic", "lexical"))
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--bare", action="store_true", help="question and reference only, as in a CSV")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--verbose", action="store_true", help="one line per answer")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    import yaml
+
+    from llmquiz.bank import load_bank
+    from llmquiz.grading import make_grader
+    from llmquiz.grading.calibrate import pearson, spearman
+    from llmquiz.paths import shipped_bank_dir
+
+    sys.path.insert(0, str(HERE))
+    from bench_grading import apply_settings
+
+    rows = yaml.safe_load(args.yaml.read_text(encoding="utf-8"))["answers"]
+    bank = load_bank([shipped_bank_dir()])
+    questions = bank.questions
+    if args.bare:
+        questions = [replace(q, key_points=(), misconceptions=(), keywords=()) for q in questions]
+    by_id = {q.id: q for q in questions}
+    items = [(by_id[row["question_id"]], row["text"] or "") for row in rows]
+    with tempfile.TemporaryDirectory(prefix="llmquiz-devset-") as tmp:
+        grader = make_grader(args.grader, device=args.device, home=Path(tmp), neighbours=questions)
+        if args.set:
+            apply_settings(grader, args.set)
+        results = grader.grade_many(items)
+
+    gold = [statistics.mean(row["grades"]) for row in rows]
+    scores = [float(r.score) for r in results]
+    agree = sum(r.verdict == band(g) for r, g in zip(results, gold, strict=True))
+    wrong = [(r, g) for r, g in zip(results, gold, strict=True) if g < 1.5]
+    wrong_right = sum(r.verdict == "correct" for r, _ in wrong)
+    first = [float(row["grades"][0]) for row in rows]
+    second = [float(row["grades"][1]) for row in rows]
+    kinds: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
+    for row, r, g in zip(rows, results, gold, strict=True):
+        kinds[row["kind"]].append((g, r.score, r.verdict))
+    report = {
+        "grader": grader.name + (" (bare: no key points)" if args.bare else ""),
+        "n": len(rows),
+        "pearson": round(pearson(scores, gold), 3),
+        "spearman": round(spearman(scores, gold), 3),
+        "verdict_agreement": round(agree / len(rows), 3),
+        "wrong_called_right": wrong_right,
+        "wrong": len(wrong),
+        "kinds": {
+            kind: {
+                "n": len(v),
+                "gold": round(statistics.mean(g for g, _, _ in v), 2),
+                "score": round(statistics.mean(s for _, s, _ in v), 1),
+                "called_correct": sum(verdict == "correct" for _, _, verdict in v),
+            }
+            for kind, v in kinds.items()
+        },
+        "ceiling": {
+            "pearson": round(pearson(first, second), 3),
+            "band_agreement": round(
+                sum(band(a) == band(b) for a, b in zip(first, second, strict=True)) / len(rows), 3
+            ),
+        },
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if args.verbose:
+        for row, r, g in zip(rows, results, gold, strict=True):
+            mark = "" if r.verdict == band(g) else f"  <- {r.verdict}"
+            wrong_claims = "; ".join(w.claim for w in getattr(r, "wrong_claims", ()))
+            line = f"{row['uid']} {row['question_id'][:34]:34s} {row['kind']:13s} gold {g:3.1f}"
+            line += f" score {r.score:3d}"
+            print(line + mark + (f"  wrong: {wrong_claims[:80]}" if wrong_claims else ""))
+    per_100 = 100 * wrong_right / max(1, len(wrong))
+    print(
+        f"{report['grader']}: n={report['n']}  Pearson {report['pearson']:.3f}  "
+        f"Spearman {report['spearman']:.3f}  verdict agreement {report['verdict_agreement']:.1%}  "
+        f"wrong called right {wrong_right}/{len(wrong)} ({per_100:.1f} per 100)"
+    )
+    for kind, k in sorted(report["kinds"].items(), key=lambda kv: -kv[1]["gold"]):
+        print(
+            f"  {kind:13s} n={k['n']:3d}  gold {k['gold']:4.2f}  score {k['score']:5.1f}  "
+            f"called correct {k['called_correct']}"
+        )
+    c = report["ceiling"]
+    print(f"ceiling (examiner vs examiner): Pearson {c['pearson']:.3f}, bands {c['band_agreement']:.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The claim judge: does a clause of the answer support a statement, contradict it, or neither?
+
+A cross-encoder: the clause and the statement (a key point, or a bank misconception's claim)
+are read together by the bundled MiniLM with low-rank adapters, and a 3-way head gives the
+probabilities of support, contradiction and neither. A bi-encoder compares two mean-pooled
+vectors and cannot tell "A is precision-based" from "A is recall-based"; reading both texts
+at once can. The adapters and the head (trained by training/train_judge.py on pairs made by
+rule from the bank and the seeds) ship in `weights/`, checked by sha256 like the base model.
+
+Heavy: imports torch. Import it only once a model is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llmquiz.errors import ModelError
+from llmquiz.grading.model import DEFAULT_MODEL_SHA256
+
+ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
+ARTIFACT_SHA256 = "b103388f53cf55f67167d4fdeb77b97bbadd510f95186afb038eaf85208219ff"
+BASE_SHA256 = DEFAULT_MODEL_SHA256
+MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
+BATCH_SIZE = 32
+SUPPORT, CONTRADICT, NEITHER = 0, 1, 2
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_artifact(path: Path, state: dict[str, Any], meta: dict[str, str]) -> str:
+    """Write the adapters and head as safetensors; returns the file's sha256."""
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(
+        {k: state[k].contiguous() for k in sorted(state)}, str(path), metadata=dict(sorted(meta.items()))
+    )
+    return file_sha256(path)
+
+
+def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> None:
+    """Raise ModelError unless the judge's file exists and has the expected sha256."""
+    try:
+        actual = file_sha256(path)
+    except OSError as exc:
+        raise ModelError(f"the claim judge's weights are missing: {path}; reinstall llmquiz") from exc
+    if actual != expected:
+        raise ModelError(
+            f"the claim judge's weights fail verification: {path} has sha256 {actual}, "
+            f"expected {expected}; reinstall llmquiz"
+        )
+
+
+class ClaimJudge:
+    """Loads the base model plus the adapters once (thread-safe); `judge` scores pairs."""
+
+    def __init__(self, device: str = "cpu", artifact: Path = ARTIFACT, sha256: str = ARTIFACT_SHA256) -> None:
+        self._device = device
+        self._artifact = artifact
+        self._sha256 = sha256
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._head: Any = None
+        self._tokenizer: Any = None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            from safetensors import safe_open
+
+            from llmquiz.grading.bert import add_adapters, load_bert, load_tokenizer, merge_adapters
+            from llmquiz.grading.model import bundled_model_dir
+
+            verify_artifact(self._artifact, self._sha256)
+            base = bundled_model_dir()
+            with safe_open(str(self._artifact), "pt") as fh:
+                meta = fh.metadata() or {}
+                state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 (safe_open has no iterator)
+            if meta.get("base_sha256") != BASE_SHA256:
+                raise ModelError(f"{self._artifact}: the claim judge was trained for another base model")
+            model = load_bert(base)
+            add_adapters(model, rank=int(meta["rank"]), alpha=float(meta["alpha"]), seed=0)
+            adapters = {k.removeprefix("bert."): v for k, v in state.items() if k.startswith("bert.")}
+            missing = model.load_state_dict(adapters, strict=False)
+            if missing.unexpected_keys or any(".lora_" in k for k in missing.missing_keys):
+                raise ModelError(f"{self._artifact}: the claim judge's adapters do not fit the base model")
+            merge_adapters(model)
+            import torch
+
+            head = torch.nn.Linear(state["head.weight"].shape[1], state["head.weight"].shape[0])
+            head.load_state_dict({"weight": state["head.weight"], "bias": state["head.bias"]})
+            self._tokenizer = load_tokenizer(base, MAX_TOKENS)
+            self._head = head.eval().to(self._device)
+            self._model = model.eval().to(self._device)
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> Any:
+        """(clause, statement) pairs -> an (n, 3) array of support/contradict/neither probabilities."""
+        import numpy as np
+        import torch
+
+        from llmquiz.grading.bert import mean_pool
+
+        self.load()
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        with torch.inference_mode():
+            for start in range(0, len(order), BATCH_SIZE):
+                batch = order[start : start + BATCH_SIZE]
+                encoded = self._tokenizer.encode_batch([pairs[i] for i in batch])
+                ids = torch.tensor([e.ids for e in encoded], device=self._device)
+                attention = torch.tensor([e.attention_mask for e in encoded], device=self._device)
+                types = torch.tensor([e.type_ids for e in encoded], device=self._device)
+                tokens = self._model(ids, attention, types)
+                probs = torch.softmax(self._head(mean_pool(tokens, attention)), dim=-1)
+                out[batch] = probs.float().cpu().numpy()
+        return out

@@ -1,0 +1,64 @@
+"""The bundled model on llmquiz's own forward pass gives what sentence-transformers gives."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llmquiz.bank import load_bank
+from llmquiz.grading.embedder import BundledEmbedder, SentenceTransformerEmbedder, make_embedder
+
+from .conftest import QUESTIONS
+
+pytestmark = pytest.mark.slow
+
+
+def varied_texts() -> list[str]:
+    """A few hundred texts: bank sentences, answers, odd characters, empty-ish and over-long ones."""
+    bank = load_bank([QUESTIONS])
+    texts = [q.question for q in bank.questions[:120]] + [q.answer for q in bank.questions[:80]]
+    texts += [m.claim for q in bank.questions[:40] for m in q.misconceptions]
+    texts += [
+        "x",
+        "?",
+        "Naïve café — “quotes”, ümlauts and emoji 🙂 in one answer.",
+        "CamelCaseWords and snake_case_words and top-k/top-p, 4-bit NF4 (QLoRA).",
+        "tab\tseparated\nand new\nlines",
+        " ".join(random.Random(7).choice(["token", "attention", "cache", "RoPE"]) for _ in range(400)),
+    ]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, list]:
+    home = tmp_path_factory.mktemp("fast")
+    texts = varied_texts()
+    fast = BundledEmbedder("cpu", home).encode(texts)
+    reference = SentenceTransformerEmbedder(None, "cpu", home).encode(texts)
+    return fast, reference
+
+
+def test_the_bundled_model_takes_the_fast_path(tmp_path: Path) -> None:
+    assert isinstance(make_embedder(None, "cpu", tmp_path), BundledEmbedder)
+    assert isinstance(make_embedder("all-MiniLM-L6-v2", "cpu", tmp_path), BundledEmbedder)
+    assert isinstance(make_embedder(str(tmp_path), "cpu", tmp_path), SentenceTransformerEmbedder)
+
+
+def test_sentence_vectors_agree(both: tuple[list, list]) -> None:
+    fast, reference = both
+    assert len(fast) == len(reference) >= 300
+    cosines = [float(a.vec @ b.vec) for a, b in zip(fast, reference, strict=True)]
+    assert min(cosines) >= 0.9999, min(cosines)
+
+
+def test_token_vectors_and_offsets_agree(both: tuple[list, list]) -> None:
+    fast, reference = both
+    for a, b in zip(fast, reference, strict=True):
+        assert a.off.tolist() == b.off.tolist(), a.text
+        assert a.tok.shape == b.tok.shape
+        if len(a.tok):
+            cos = (a.norm_tok * b.norm_tok).sum(axis=1)
+            assert float(np.min(cos)) >= 0.9999, a.text

@@ -1,0 +1,78 @@
+"""The claim judge's artifact: verified by sha256, and reproducible from its training script."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llmquiz.bank import load_bank
+from llmquiz.errors import ModelError
+from llmquiz.grading import judge
+from training import judge_pairs as pairs_module
+
+from .conftest import QUESTIONS, REPO, shared_path
+
+TRAINING = REPO / "training"
+
+
+def test_the_shipped_artifact_passes_its_check() -> None:
+    judge.verify_artifact()
+    assert judge.ARTIFACT.stat().st_size < 5 * 1024 * 1024  # adapters and a head, not a model
+
+
+def test_a_changed_artifact_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "judge.safetensors"
+    shutil.copy(judge.ARTIFACT, copy)
+    with copy.open("r+b") as fh:
+        fh.seek(-1, 2)
+        last = fh.read(1)
+        fh.seek(-1, 2)
+        fh.write(bytes([last[0] ^ 1]))
+    with pytest.raises(ModelError, match="fail verification"):
+        judge.verify_artifact(copy)
+    with pytest.raises(ModelError, match="missing"):
+        judge.verify_artifact(tmp_path / "absent.safetensors")
+
+
+def test_rules_make_each_kind_of_pair() -> None:
+    rng = random.Random(3)
+    assert pairs_module.negate("the cache stores keys and values") is None  # no auxiliary to negate
+    assert pairs_module.negate("the cache is small") == "the cache is not small"
+    assert pairs_module.negate("it cannot be merged") == "it can be merged"
+    assert pairs_module.swap_opposite("a low temperature sharpens", rng) == "a high temperature sharpens"
+    swapped = pairs_module.swap_roles("precision counts retrieved items, recall relevant ones", [], rng)
+    assert swapped == "recall counts retrieved items, precision relevant ones"
+    assert pairs_module.change_number("about 80 GB", rng) != "about 80 GB"
+
+
+def test_pairs_are_seeded_and_cover_every_label() -> None:
+    questions = [q for q in load_bank([QUESTIONS / "rag.yaml"]).questions if q.kind == "free"]
+    first = pairs_module.build_pairs(questions, [], random.Random(5))
+    again = pairs_module.build_pairs(questions, [], random.Random(5))
+    assert first == again
+    assert {p.label for p in first} == {0, 1, 2}
+    rules = {p.rule for p in first}
+    assert {"negated", "opposite-word", "swapped-roles", "term-list", "question-echo", "far-off"} <= rules
+    assert {"misconception-corrected", "misconception-against-truth"} <= rules
+
+
+@pytest.mark.slow
+def test_the_same_seed_gives_the_same_artifact(tmp_path: Path) -> None:
+    seeds = shared_path("seeds")
+
+    def train(name: str, seed: int) -> str:
+        out = tmp_path / f"{name}.safetensors"
+        command = [sys.executable, str(TRAINING / "train_judge.py"), "--bank", str(QUESTIONS / "rag.yaml"),
+                   "--seeds", str(seeds), "--out", str(out), "--seed", str(seed), "--max-pairs", "24",
+                   "--holdout", "0"]  # fmt: skip
+        subprocess.run(command, check=True, capture_output=True, timeout=300)
+        return judge.file_sha256(out)
+
+    first = train("a", 1)
+    assert train("b", 1) == first
+    assert train("c", 2) != first

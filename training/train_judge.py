@@ -1,0 +1,199 @@
+"""Train the claim judge: low-rank adapters and a 3-way head on the bundled MiniLM.
+
+    python training/train_judge.py [--bank questions] [--seeds ../shared/seeds]
+        [--out src/llmquiz/grading/judge/claim-judge.safetensors] [--seed 13] [--max-pairs N]
+
+The judge reads (premise, hypothesis) as one BERT input and says whether the premise
+supports, contradicts or says neither of the hypothesis. Its pairs come from the bank and
+the seed documents by rule (training/judge_pairs.py), never from graded answers. Only the
+adapters and the head are written (about 1.3 MB); the base weights stay those of
+all-MiniLM-L6-v2, checked by sha256 at load.
+
+Reproducible: the same inputs, seed and thread count give a byte-identical artifact (the
+test suite checks this on a tiny run). A full run takes a few minutes on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "src"), str(REPO)]
+
+from llmquiz.bank import Question  # noqa: E402
+from training import judge_pairs  # noqa: E402
+from training.judge_pairs import Pair, SeedPassage  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bank", type=Path, default=REPO / "questions")
+    parser.add_argument("--seeds", type=Path, default=REPO.parent / "shared" / "seeds")
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--max-pairs", type=int, default=0, help="train on the first N pairs only (tests)")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--holdout", type=float, default=0.08, help="share of questions held out for the report"
+    )
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from llmquiz.bank import load_bank
+    from llmquiz.grading import judge
+    from llmquiz.grading.bert import adapter_state, add_adapters, load_bert, load_tokenizer, mean_pool
+    from llmquiz.grading.model import bundled_model_dir, verify_bundled
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+
+    base_dir = bundled_model_dir()
+    verify_bundled(base_dir, None)
+    bert = load_bert(base_dir)
+    tokenizer = load_tokenizer(base_dir, judge.MAX_TOKENS)
+    questions = [q for q in load_bank([args.bank]).questions if q.kind == "free"]
+    held = (
+        {q.id for q in rng.sample(questions, int(len(questions) * args.holdout))} if args.holdout else set()
+    )
+    seeds = judge_pairs.seed_passages(questions, args.seeds)
+    similar = _seed_similarity(bert, tokenizer, questions, seeds, torch, mean_pool)
+    train_q = [q for q in questions if q.id not in held]
+    test_q = [q for q in questions if q.id in held]
+    pairs = judge_pairs.build_pairs(train_q, seeds, rng, similar)
+    test_pairs = judge_pairs.build_pairs(test_q, seeds, random.Random(args.seed + 1), similar)
+    if args.max_pairs:
+        pairs, test_pairs = pairs[: args.max_pairs], test_pairs[: max(8, args.max_pairs // 4)]
+    _report_pairs(pairs)
+
+    add_adapters(bert, rank=args.rank, alpha=2.0 * args.rank, seed=args.seed)
+    head = torch.nn.Linear(bert.config.hidden_size, len(judge_pairs.LABELS))
+    torch.nn.init.normal_(head.weight, std=0.02, generator=torch.Generator().manual_seed(args.seed))
+    torch.nn.init.zeros_(head.bias)
+    params = [p for p in bert.parameters() if p.requires_grad] + list(head.parameters())
+    steps = max(1, int(len(pairs) * args.epochs / args.batch))
+    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    warmup = max(1, steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    bert.train()
+    batches = _batches(pairs, args.batch, steps, rng)
+    for step, batch in enumerate(batches):
+        logits = _logits(bert, head, tokenizer, batch, torch, mean_pool)
+        labels = torch.tensor([p.label for p in batch])
+        loss = torch.nn.functional.cross_entropy(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if step % 50 == 0 or step == steps - 1:
+            print(
+                f"step {step + 1}/{steps}  loss {loss.item():.3f}  {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+    bert.eval()
+    _report_accuracy(bert, head, tokenizer, test_pairs, torch, mean_pool)
+
+    state = {f"bert.{k}": v for k, v in adapter_state(bert).items()}
+    state["head.weight"] = head.weight.detach().clone()
+    state["head.bias"] = head.bias.detach().clone()
+    out = args.out or judge.ARTIFACT
+    meta = {"rank": str(args.rank), "alpha": str(2.0 * args.rank), "labels": ",".join(judge_pairs.LABELS),
+            "base_sha256": judge.BASE_SHA256, "seed": str(args.seed), "pairs": str(len(pairs))}  # fmt: skip
+    digest = judge.save_artifact(out, state, meta)
+    print(json.dumps({"artifact": str(out), "sha256": digest, "pairs": len(pairs), "steps": steps,
+                      "seconds": round(time.perf_counter() - started, 1)}))  # fmt: skip
+    return 0
+
+
+def _batches(pairs: list[Pair], size: int, steps: int, rng: random.Random) -> list[list[Pair]]:
+    """`steps` batches over shuffled passes of the pairs; each batch holds pairs of similar length
+    (sorted within windows of 50 batches), so little of a batch is padding."""
+    out: list[list[Pair]] = []
+    while len(out) < steps:
+        order = list(range(len(pairs)))
+        rng.shuffle(order)
+        window = size * 50
+        for start in range(0, len(order), window):
+            chunk = sorted(
+                order[start : start + window], key=lambda i: len(pairs[i].premise) + len(pairs[i].hypothesis)
+            )
+            group = [[pairs[i] for i in chunk[b : b + size]] for b in range(0, len(chunk), size)]
+            rng.shuffle(group)
+            out.extend(group)
+    return out[:steps]
+
+
+def _logits(bert: Any, head: Any, tokenizer: Any, batch: list[Pair], torch: Any, mean_pool: Any) -> Any:
+    encoded = tokenizer.encode_batch([(p.premise, p.hypothesis) for p in batch])
+    ids = torch.tensor([e.ids for e in encoded])
+    attention = torch.tensor([e.attention_mask for e in encoded])
+    types = torch.tensor([e.type_ids for e in encoded])
+    return head(mean_pool(bert(ids, attention, types), attention))
+
+
+def _seed_similarity(
+    bert: Any, tokenizer: Any, questions: list[Question], seeds: list[SeedPassage], torch: Any, mean_pool: Any
+) -> dict[tuple[str, str], float]:
+    """Cosine of each key point with each seed sentence of its question (the bi-encoder's view)."""
+    of = {s.question_id: s.sentences for s in seeds}
+    wanted = [(p, s) for q in questions for p in q.key_points for s in of.get(q.id, ())]
+    texts = sorted({t for pair in wanted for t in pair})
+    vectors = {}
+    with torch.inference_mode():
+        for start in range(0, len(texts), 64):
+            chunk = texts[start : start + 64]
+            encoded = tokenizer.encode_batch(chunk)
+            ids = torch.tensor([e.ids for e in encoded])
+            attention = torch.tensor([e.attention_mask for e in encoded])
+            pooled = torch.nn.functional.normalize(mean_pool(bert(ids, attention), attention), dim=-1)
+            vectors.update(zip(chunk, pooled, strict=True))
+    return {(p, s): float(vectors[p] @ vectors[s]) for p, s in wanted}
+
+
+def _report_pairs(pairs: list[Pair]) -> None:
+    from collections import Counter
+
+    rules = Counter((p.rule, judge_pairs.LABELS[p.label]) for p in pairs)
+    labels = Counter(judge_pairs.LABELS[p.label] for p in pairs)
+    print(f"{len(pairs)} pairs: {dict(labels)}")
+    for (rule, label), n in sorted(rules.items()):
+        print(f"  {rule:30s} {label:10s} {n}")
+
+
+def _report_accuracy(
+    bert: Any, head: Any, tokenizer: Any, pairs: list[Pair], torch: Any, mean_pool: Any
+) -> None:
+    """Accuracy per rule on the held-out questions' pairs."""
+    from collections import defaultdict
+
+    hits: dict[str, list[bool]] = defaultdict(list)
+    with torch.inference_mode():
+        for start in range(0, len(pairs), 64):
+            batch = pairs[start : start + 64]
+            predicted = _logits(bert, head, tokenizer, batch, torch, mean_pool).argmax(-1).tolist()
+            for p, guess in zip(batch, predicted, strict=True):
+                hits[p.rule].append(guess == p.label)
+    total = [h for rows in hits.values() for h in rows]
+    if total:
+        print(f"held-out pairs: {sum(total)}/{len(total)} right")
+    for rule, rows in sorted(hits.items()):
+        print(f"  {rule:30s} {sum(rows):4d}/{len(rows):4d}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
