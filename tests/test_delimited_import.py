@@ -125,3 +125,26 @@ def test_commas_alone_do_not_make_a_table(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("1. What is a token, really?\n- a unit of text, often a word piece\n", encoding="utf-8")
     assert import_notes(notes).format == "numbered"
+
+
+def test_nested_clozes_give_one_question_per_number(tmp_path: Path) -> None:
+    document, _ = imported(
+        tmp_path,
+        "nested.txt",
+        "#separator:tab\n#notetype:Cloze\n{{c1::Grouped-query {{c2::attention}}}} shares keys.\t\n",
+    )
+    accepted = {q["question"]: q["accept"] for q in document["questions"]}
+    assert accepted == {
+        "[...] shares keys.": ["Grouped-query attention"],
+        "Grouped-query [...] shares keys.": ["attention"],
+    }
+
+
+def test_a_huge_question_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    document, stderr = imported(
+        tmp_path,
+        "big.tsv",
+        f"{'word ' * 2000}?\tanswer text here\nWhat is BPE?\tByte-pair encoding merges frequent pairs.\n",
+    )
+    assert [q["question"] for q in document["questions"]] == ["What is BPE?"]
+    assert "big.tsv:1: the question is longer than 5000 characters; skipped" in stderr

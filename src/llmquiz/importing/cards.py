@@ -17,16 +17,18 @@ from llmquiz.exporting import IN_FACT, NOT_SO
 from llmquiz.importing.markup import FieldText, html_to_text, list_items, plain_to_text
 from llmquiz.importing.text import word_set
 
-CLOZE = re.compile(
-    r"\{\{c(\d{1,3})::((?:(?!\{\{c\d{1,3}::)(?!\}\}).)*?)(?:::((?:(?!\{\{c\d{1,3}::)(?!\}\}).)*?))?\}\}",
-    re.DOTALL,
-)
+# a deletion with nothing nested in it: it runs to the first "}}" and never past another opening,
+# so matching stays linear on any input; "text::hint" is split apart afterwards
+CLOZE = re.compile(r"\{\{c(\d{1,3})::((?:(?!\{\{c\d{1,3}::|\}\}).)*)\}\}", re.DOTALL)
+CLOZE_OPENING = re.compile(r"\{\{c(\d{1,3})::")
 FIELD_REF = re.compile(r"\{\{([^{}]+)\}\}")
 SPECIAL_FIELDS = word_set("frontside tags deck subdeck card cardflag type notetype")
 # fields llmquiz's own export writes: read back as such when a deck has them
 KEY_POINTS, MISCONCEPTIONS, QUESTION_ID = "key points", "misconceptions", "id"
 OWN_FIELDS = frozenset((KEY_POINTS, MISCONCEPTIONS, QUESTION_ID, "choices"))
-MAX_CLOZES = 100  # deletions read from one note
+# bounds on what one note may cost to read (a hostile deck could hold anything)
+MAX_QUESTION_CHARS = 5000
+MAX_DELETIONS = 100
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ def cards_of(
         if question.had_media:
             return [], "the question is only an image or a sound; skipped"
         return [], "the question is empty; skipped"
+    if len(question.text) > MAX_QUESTION_CHARS:
+        return [], f"the question is longer than {MAX_QUESTION_CHARS} characters; skipped"
     others: dict[str, Any] = {
         "tags": tuple(tags),
         "deck": deck,
@@ -154,6 +158,8 @@ def cards_of(
             if index != roles.question and index not in (roles.key_points, roles.misconceptions, roles.id)
             for line in text.lines
         ]
+        if len(CLOZE_OPENING.findall(question.text)) > MAX_DELETIONS:
+            return [], f"more than {MAX_DELETIONS} cloze deletions; skipped"
         cards = _cloze_cards(ref, question.text, extra, others)
         return (cards, None) if cards else ([], "a cloze note without a {{c1::...}} deletion; skipped")
     answer = texts[roles.answer] if roles.answer is not None and roles.answer < len(texts) else None
@@ -186,7 +192,7 @@ def _misconceptions(texts: Sequence[FieldText], index: int | None) -> list[tuple
 
 
 def _cloze_cards(ref: str, text: str, extra: list[str], others: dict[str, Any]) -> list[Card]:
-    numbers = sorted({int(match[1]) for match in CLOZE.finditer(text)})[:MAX_CLOZES]
+    numbers = sorted({int(match[1]) for match in CLOZE_OPENING.finditer(text)})
     cards = []
     for number in numbers:
         question, deleted = _blank(text, number)
@@ -204,14 +210,14 @@ def _blank(text: str, number: int) -> tuple[str, list[str]]:
     Innermost deletions are resolved first, so nested clozes ({{c1::a {{c2::b}}}}) work too.
     """
     deleted: list[str] = []
-    for _ in range(MAX_CLOZES * 4):
+    for _ in range(MAX_DELETIONS):
         match = CLOZE.search(text)
         if match is None:
             break
-        content = match[2]
+        content, _, hint = match[2].partition("::")
         if int(match[1]) == number:
             deleted.append(" ".join(content.split()))
-            shown = f"[{match[3].strip()}]" if match[3] and match[3].strip() else "[...]"
+            shown = f"[{hint.strip()}]" if hint.strip() else "[...]"
         else:
             shown = content
         text = text[: match.start()] + shown + text[match.end() :]
