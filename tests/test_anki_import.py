@@ -159,7 +159,7 @@ def test_dry_run_lists_notes_by_id(mixed_deck: Path) -> None:
     result = runner.invoke(app, ["import", str(mixed_deck), "--dry-run"])
     assert result.exit_code == 0, result.stderr
     assert "6 questions (anki), topic transformers" in " ".join(result.stdout.split())
-    assert re.search(r"^\|\s+note\s+\| id", result.stdout, re.MULTILINE)  # notes have ids, not lines
+    assert re.search(r"^\|\s+note\s+\| kind", result.stdout, re.MULTILINE)  # notes have ids, not lines
 
 
 # --- the newer format: zstd-compressed collection.anki21b ---------------------------------------
@@ -251,6 +251,7 @@ def zipped(path: Path, members: dict[str, bytes]) -> Path:
         pytest.param(
             lambda p: p.write_bytes(b"PK\x03\x04 truncated") and p, "damaged or truncated zip", id="truncated"
         ),
+        pytest.param(lambda p: p.write_bytes(b"\x93\x07 random bytes"), "not an Anki package", id="not-a-zip"),
         pytest.param(
             lambda p: zipped(p, {"../../collection.anki2": b"x", "/etc/collection.anki21": b"y"}),
             "without an Anki collection",

@@ -48,6 +48,7 @@ OPEN_ANSWER = "No answer in the notes yet: write your own."
 MAX_TITLE_WORDS = 12
 # a package's media may make it large; only its collection is read (and capped) in apkg.py
 MAX_PACKAGE_BYTES = 256 * 1024 * 1024
+PACKAGE_SUFFIXES = (".apkg", ".colpkg")
 
 
 def find_items(text: str, fmt: str | None = None, *, topic: str = "notes") -> list[ImportedItem]:
@@ -82,6 +83,8 @@ def import_notes(path: Path, topic: str | None = None) -> ImportResult:
         except PackageError as exc:
             raise BankError([Problem(file, 0, str(exc))]) from None
         return import_cards(path, topic, ANKI, *package_cards(notes))
+    if path.suffix.lower() in PACKAGE_SUFFIXES:
+        raise BankError([Problem(file, 0, "not an Anki package: it does not start like a zip file")])
     if len(raw) > MAX_BANK_FILE_BYTES:
         raise BankError([Problem(file, 1, too_large_message(len(raw), MAX_BANK_FILE_BYTES))])
     text = decode_text(raw, file)

@@ -286,11 +286,13 @@ def import_table(result: ImportResult, console: Console) -> Table:
         ),
         box=table_box(console),
     )
-    table.add_column("note" if result.format == "anki" else "line", justify="right")
-    table.add_column("id", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("key points", justify="right")
-    table.add_column("question")
+    table.add_column("note" if result.format == "anki" else "line", justify="right", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("key points", justify="right", no_wrap=True)
+    # the id goes under its question: ids run long, and a column of them squeezed the questions
+    table.add_column("question / id")
     for item in result.items:
-        table.add_row(item.where, Text(item.id), item.kind, str(len(item.key_points)), Text(item.question))
+        question = Text(item.question)
+        question.append(f"\n{item.id}", style="dim")
+        table.add_row(item.where, item.kind, str(len(item.key_points)), question)
     return table
