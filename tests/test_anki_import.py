@@ -251,7 +251,9 @@ def zipped(path: Path, members: dict[str, bytes]) -> Path:
         pytest.param(
             lambda p: p.write_bytes(b"PK\x03\x04 truncated") and p, "damaged or truncated zip", id="truncated"
         ),
-        pytest.param(lambda p: p.write_bytes(b"\x93\x07 random bytes"), "not an Anki package", id="not-a-zip"),
+        pytest.param(
+            lambda p: p.write_bytes(b"\x93\x07 random bytes"), "not an Anki package", id="not-a-zip"
+        ),
         pytest.param(
             lambda p: zipped(p, {"../../collection.anki2": b"x", "/etc/collection.anki21": b"y"}),
             "without an Anki collection",
