@@ -313,3 +313,18 @@ def test_a_view_posing_as_the_notes_table_is_not_read(tmp_path: Path) -> None:
 def test_render_keeps_html_out_of_yaml(mixed_deck: Path) -> None:
     text = render_bank_yaml(import_notes(mixed_deck))
     assert "<b>" not in text and "<div>" not in text and "<img" not in text
+
+
+def test_an_imported_deck_can_be_quizzed_at_once(mixed_deck: Path, llmquiz_home: Path) -> None:
+    from llmquiz.history import read_history
+
+    bank = mixed_deck.with_suffix(".yaml")
+    bank_of(mixed_deck)
+    quiz = runner.invoke(
+        app,
+        ["--bank", str(bank), "--grader", "lexical", "quiz", "--count", "6", "--seed", "1"],
+        input="KV cache\n5\n" * 6,
+    )
+    assert quiz.exit_code == 0, quiz.stderr
+    records = read_history(llmquiz_home).records
+    assert len(records) == 6 and {record.topic for record in records} == {"transformers"}

@@ -67,7 +67,7 @@ def read_notes(data: bytes) -> list[AnkiNote]:
     with _open_database(collection) as db:
         try:
             return _notes(db)
-        except (sqlite3.Error, ValueError, TypeError, KeyError) as exc:
+        except (sqlite3.Error, ValueError, TypeError, KeyError, RecursionError) as exc:
             raise PackageError(f"damaged collection: {exc}") from None
 
 
