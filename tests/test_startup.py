@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -42,12 +43,15 @@ LIGHT_COMMANDS = [
     pytest.param(
         ["--grader", "lexical", "grade", "rag-what-is", "retrieval of documents"], id="lexical-grade"
     ),
+    pytest.param(["export", "--topic", "rag", "-o", "{tmp}/rag.apkg"], id="export-apkg"),
+    pytest.param(["export", "--topic", "rag", "-o", "{tmp}/rag.tsv"], id="export-tsv"),
 ]
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS)
 def test_light_commands_never_import_torch(args: list[str], tmp_path) -> None:
     env = {**os.environ, "LLMQUIZ_HOME": str(tmp_path), "PYTHONPATH": str(REPO / "src")}
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -58,6 +62,8 @@ def test_light_commands_never_import_torch(args: list[str], tmp_path) -> None:
     )
     probe = json.loads(result.stderr.strip().splitlines()[-1])
     assert probe["heavy"] == [], result.stderr
+    if "-o" in args:  # the command did its work, not only start
+        assert Path(args[args.index("-o") + 1]).stat().st_size > 0, result.stderr
     # the budget is 0.3 s (benchmarks/bench_cli.py); allow for a loaded CI machine here
     assert probe["seconds"] < 2.0
 

@@ -195,22 +195,29 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     return data, problems
 
 
-def read_text_file(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> str:
-    """Read a UTF-8 text file; raise BankError with FILE:LINE for anything unreadable."""
+def read_input_bytes(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> bytes:
+    """Read an input file whole; raise BankError naming the file for anything unreadable."""
     file = str(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            limit_mb = max_bytes / 1024 / 1024
-            message = f"file too large ({size / 1024 / 1024:.1f} MB; the limit is {limit_mb:g} MB)"
-            raise BankError([Problem(file, 1, message)])
-        raw = path.read_bytes()
+            raise BankError([Problem(file, 1, too_large_message(size, max_bytes))])
+        return path.read_bytes()
     except FileNotFoundError:
         raise BankError([Problem(file, 0, "no such file")]) from None
     except IsADirectoryError:
         raise BankError([Problem(file, 0, "is a folder, not a file")]) from None
     except OSError as exc:
         raise BankError([Problem(file, 0, f"cannot read: {exc.strerror or exc}")]) from None
+
+
+def too_large_message(size: int, max_bytes: int) -> str:
+    limit_mb = max_bytes / 1024 / 1024
+    return f"file too large ({size / 1024 / 1024:.1f} MB; the limit is {limit_mb:g} MB)"
+
+
+def decode_text(raw: bytes, file: str) -> str:
+    """UTF-8 text of a file's bytes; BankError with FILE:LINE for binary or undecodable data."""
     if b"\x00" in raw[:8192]:
         raise BankError([Problem(file, 1, "binary data, not a text file")])
     try:
@@ -218,6 +225,11 @@ def read_text_file(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BankError([Problem(file, line, "not valid UTF-8 text")]) from None
+
+
+def read_text_file(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> str:
+    """Read a UTF-8 text file; raise BankError with FILE:LINE for anything unreadable."""
+    return decode_text(read_input_bytes(path, max_bytes), str(path))
 
 
 # --- validation -------------------------------------------------------------------------

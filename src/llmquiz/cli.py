@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
 from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
+from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.settings import Settings
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
 Device = enum.StrEnum("Device", {device: device for device in DEVICES})
 Difficulty = enum.StrEnum("Difficulty", {level: level for level in DIFFICULTIES})
+ExportFormat = enum.StrEnum("ExportFormat", {fmt: fmt for fmt in EXPORT_FORMATS})
 
 
 class LlmquizGroup(TyperGroup):
@@ -391,12 +393,17 @@ def bank_validate(
 
 @app.command("import")
 def import_notes(
-    file: Annotated[Path, typer.Argument(help="Markdown, numbered or flashcard notes.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export."
+        ),
+    ],
     topic: Annotated[str | None, typer.Option("--topic", "-t", help="Topic slug for the questions.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the bank here.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
-    """Turn Markdown / numbered / flashcard notes into a bank file."""
+    """Turn notes, an Anki deck or a Quizlet export into a bank file."""
     from llmquiz import render
     from llmquiz.commands.importing import run_import
 
@@ -411,6 +418,24 @@ def import_notes(
     else:
         count, kind = len(outcome.result.items), outcome.result.format
         typer.echo(f"Wrote {count} questions ({kind}) to {outcome.written_to}", err=True)
+
+
+@app.command("export")
+def export_bank(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    topic: TopicOpt = None,
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option("--format", help="apkg (Anki package) or tsv; default: from the file name."),
+    ] = None,
+) -> None:
+    """Write the bank as an Anki package (type-in-answer cards) or a tab-separated file."""
+    from llmquiz import render
+    from llmquiz.commands.exporting import run_export
+
+    outcome = run_export(settings(ctx), topic or [], fmt.value if fmt else None, output)
+    typer.echo(render.export_summary(outcome), err=True)
 
 
 @app.command()

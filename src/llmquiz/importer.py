@@ -1,21 +1,24 @@
-"""Turn interview notes (Markdown, numbered lists, flashcard exports) into a bank file.
+"""Turn interview notes (Markdown, numbered lists, flashcard exports) and decks (Anki
+packages, tab-separated Anki or Quizlet exports) into a bank file.
 
-`import_notes` reads a file and returns an `ImportResult`; `render_bank_yaml` writes it as
-the YAML of a bank file that `llmquiz bank validate` accepts. Nothing here prints.
+`import_notes` reads a file, tells its kind by its content, and returns an `ImportResult`;
+`render_bank_yaml` writes it as the YAML of a bank file that `llmquiz bank validate`
+accepts. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from llmquiz.bank import SLUG, read_text_file
-from llmquiz.errors import BadInputError, BankError, Problem
+from llmquiz.bank import MAX_BANK_FILE_BYTES, decode_text, read_input_bytes, too_large_message
+from llmquiz.errors import BankError, Problem
 from llmquiz.importing.answers import build_answer
+from llmquiz.importing.apkg import PackageError, is_package, read_notes
+from llmquiz.importing.decks import ANKI, import_cards, package_cards
+from llmquiz.importing.delimited import detect_separator, read_table
 from llmquiz.importing.formats import (
     FLASHCARDS,
     FORMATS,
@@ -26,9 +29,11 @@ from llmquiz.importing.formats import (
     find_raw_items,
     split_lines,
 )
-from llmquiz.importing.text import clean_inline, slugify, squash, topic_slug, word_count
+from llmquiz.importing.items import ImportedItem, ImportResult, topic_for, with_ids
+from llmquiz.importing.text import clean_inline, squash, word_count
 
 __all__ = [
+    "ANKI",
     "FORMATS",
     "OPEN_ANSWER",
     "ImportResult",
@@ -40,32 +45,10 @@ __all__ = [
 ]
 
 OPEN_ANSWER = "No answer in the notes yet: write your own."
-ID_WORDS = 6
 MAX_TITLE_WORDS = 12
-
-
-@dataclass(frozen=True)
-class ImportedItem:
-    """One question found in the notes."""
-
-    number: int | None  # the item's own number in the notes, if any
-    question: str  # cleaned question text
-    answer: str  # cleaned answer text ('' when the notes give none)
-    key_points: tuple[str, ...]
-    line: int  # 1-based line where the item starts
-    end_line: int  # last line of its answer (or of the item when there is no answer)
-    id: str  # "<topic>-<slug of the question>", made unique with -2, -3
-    kind: str  # "free", or "open" when there is no answer
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    topic: str
-    title: str
-    source_file: str
-    format: str  # "markdown" | "numbered" | "flashcards"
-    items: tuple[ImportedItem, ...]
-    warnings: tuple[str, ...]
+# a package's media may make it large; only its collection is read (and capped) in apkg.py
+MAX_PACKAGE_BYTES = 256 * 1024 * 1024
+PACKAGE_SUFFIXES = (".apkg", ".colpkg")
 
 
 def find_items(text: str, fmt: str | None = None, *, topic: str = "notes") -> list[ImportedItem]:
@@ -73,7 +56,7 @@ def find_items(text: str, fmt: str | None = None, *, topic: str = "notes") -> li
     fmt = fmt or detect_format(text)
     raw_items = find_raw_items(split_lines(text), fmt)
     items = [_item(raw, loose=fmt != MARKDOWN) for raw in raw_items if raw.question]
-    return _with_ids(items, topic)
+    return with_ids(items, topic)
 
 
 def _item(raw: RawItem, loose: bool) -> ImportedItem:
@@ -90,27 +73,28 @@ def _item(raw: RawItem, loose: bool) -> ImportedItem:
     )
 
 
-def _with_ids(items: list[ImportedItem], topic: str) -> list[ImportedItem]:
-    used: set[str] = set()
-    result = []
-    for item in items:
-        base = f"{topic}-{slugify(item.question, ID_WORDS, drop_filler=True) or f'item-{item.line}'}"
-        unique, copy = base, 1
-        while unique in used:
-            copy += 1
-            unique = f"{base}-{copy}"
-        used.add(unique)
-        result.append(dataclasses.replace(item, id=unique))
-    return result
-
-
 def import_notes(path: Path, topic: str | None = None) -> ImportResult:
-    """Read a notes file and find its questions; BankError when it has none."""
+    """Read notes or a deck and find its questions; BankError when it has none."""
     file = str(path)
-    text = read_text_file(path)
+    raw = read_input_bytes(path, MAX_PACKAGE_BYTES)
+    if is_package(raw[:16]):
+        try:
+            notes = read_notes(raw)
+        except PackageError as exc:
+            raise BankError([Problem(file, 0, str(exc))]) from None
+        return import_cards(path, topic, ANKI, *package_cards(notes))
+    if path.suffix.lower() in PACKAGE_SUFFIXES:
+        raise BankError([Problem(file, 0, "not an Anki package: it does not start like a zip file")])
+    if len(raw) > MAX_BANK_FILE_BYTES:
+        raise BankError([Problem(file, 1, too_large_message(len(raw), MAX_BANK_FILE_BYTES))])
+    text = decode_text(raw, file)
     if not text.strip():
         raise BankError([Problem(file, 1, "the file is empty")])
-    slug = _topic(topic, path)
+    separator = detect_separator(text, path.suffix)
+    if separator is not None:
+        table = read_table(text, separator)
+        return import_cards(path, topic, table.format, list(table.cards), list(table.skipped))
+    slug = topic_for(topic, path)
     fmt = detect_format(text)
     items = find_items(text, fmt, topic=slug)
     if not items:
@@ -129,14 +113,6 @@ _NO_ITEMS = (
     "no questions found: expected Markdown headings ('## What is RAG?', '# 1. Question'), "
     "a numbered list ('1. What is RAG?') or flashcards (a number, 'Q', the question, 'A', the answer)"
 )
-
-
-def _topic(topic: str | None, path: Path) -> str:
-    if topic is None:
-        return topic_slug(path.stem)
-    if not SLUG.match(topic):
-        raise BadInputError(f"topic must be a lowercase slug like 'rag-notes', got {topic!r}")
-    return topic
 
 
 def _title(text: str, items: list[ImportedItem], path: Path) -> str:
@@ -203,7 +179,17 @@ def _question(item: ImportedItem, source_name: str) -> dict[str, Any]:
     }
     if item.key_points:
         entry["key_points"] = list(item.key_points)
-    entry |= {"difficulty": "medium", "tags": ["imported"], "sources": [f"{source_name}:{item.line}"]}
-    if item.kind == "open":
-        entry["kind"] = "open"
+    entry |= {
+        "difficulty": "medium",
+        "tags": list(dict.fromkeys(("imported", *item.tags))),
+        "sources": [f"{source_name}:{item.where}"],
+    }
+    if item.kind != "free":
+        entry["kind"] = item.kind
+    if item.accept:
+        entry["accept"] = list(item.accept)
+    if item.misconceptions:
+        entry["misconceptions"] = [
+            {"claim": claim, "correction": correction} for claim, correction in item.misconceptions
+        ]
     return entry

@@ -15,10 +15,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from llmquiz.exporting import PARENT_DECK
 from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
+    from llmquiz.commands.exporting import ExportOutcome
     from llmquiz.exam import ExamReport
     from llmquiz.grading import GradeResult
     from llmquiz.grading.calibrate import CalibrationResult
@@ -280,6 +282,13 @@ def calibration_text(result: CalibrationResult) -> str:
     )
 
 
+def export_summary(outcome: ExportOutcome) -> str:
+    where = f"{outcome.notes} notes ({outcome.format}) to {outcome.written_to}"
+    if len(outcome.decks) == 1:
+        return f"Wrote {where}, deck {outcome.decks[0].name}"
+    return f"Wrote {where}, {len(outcome.decks)} decks under {PARENT_DECK}"
+
+
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
         title=escape(
@@ -287,13 +296,13 @@ def import_table(result: ImportResult, console: Console) -> Table:
         ),
         box=table_box(console),
     )
-    table.add_column("line", justify="right")
-    table.add_column("id", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("key points", justify="right")
-    table.add_column("question")
+    table.add_column("note" if result.format == "anki" else "line", justify="right", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("key points", justify="right", no_wrap=True)
+    # the id goes under its question: ids run long, and a column of them squeezed the questions
+    table.add_column("question / id")
     for item in result.items:
-        table.add_row(
-            str(item.line), Text(item.id), item.kind, str(len(item.key_points)), Text(item.question)
-        )
+        question = Text(item.question)
+        question.append(f"\n{item.id}", style="dim")
+        table.add_row(item.where, item.kind, str(len(item.key_points)), question)
     return table

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 
 from llmquiz.errors import BadInputError
@@ -55,12 +57,39 @@ def junit_xml(report: ExamReport) -> str:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Write a report so that a reader never sees half of it."""
+    write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` in one step: a reader sees the old file or the new one."""
     target = path.expanduser()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError as exc:
         raise BadInputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def write_output(path: Path, data: bytes, protected: Mapping[Path, str]) -> None:
+    """Write an output file (`export -o`) atomically, only over a regular file that is not
+    (inside) one of `protected`, which maps a path to what it is ("the history file");
+    anything else is refused before a byte is written."""
+    target = path.expanduser()
+    if target.is_symlink():
+        raise BadInputError(f"{path}: is a symbolic link; not written through")
+    if target.exists() and not target.is_file():
+        raise BadInputError(f"{path}: not a regular file; not overwritten")
+    resolved = target.resolve()
+    for guarded, what in protected.items():
+        guarded = guarded.expanduser().resolve()
+        if resolved == guarded or guarded in resolved.parents:
+            raise BadInputError(f"{path}: is {what}; not overwritten")
+    write_bytes_atomically(target, data)
