@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import math
 import sys
 import traceback
@@ -15,8 +14,17 @@ from typer.core import TyperGroup
 
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
+from llmquiz.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInputError,
+    LlmquizError,
+    warn,
+)
 from llmquiz.grading.factory import DEVICES, GRADER_KINDS
+from llmquiz.safetext import json_text, terminal_line
 from llmquiz.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,7 +49,7 @@ class LlmquizGroup(TyperGroup):
         except LlmquizError as exc:
             if isinstance(ctx.obj, Settings) and ctx.obj.debug:
                 traceback.print_exc()
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {terminal_line(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
@@ -113,7 +121,13 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
+    typer.echo(json_text(data))
+
+
+def require_stdin() -> None:
+    """An interactive command started with stdin closed (`<&-`) has nothing to read."""
+    if sys.stdin is None:
+        raise BadInputError("standard input is closed: nothing to read answers from")
 
 
 def _is_nan(value: Any) -> bool:
@@ -136,9 +150,11 @@ def quiz(
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
 
 
@@ -177,6 +193,7 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
     from llmquiz.commands.practice import run_practice
     from llmquiz.prompts import TerminalUI
 
+    require_stdin()
     console, err = render.make_console(), render.make_console(stderr=True)
     summary = run_practice(cfg, plan, TerminalUI(console, err))
     for warning in summary.warnings:
@@ -209,10 +226,14 @@ def exam(
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
     from llmquiz.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
+    if answers is None:
+        require_stdin()
+    check_privacy(settings(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
@@ -251,9 +272,11 @@ def grade(
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     question, result = grade_one(cfg, question_id, answer)
     if as_json:
         emit_json(
@@ -381,7 +404,7 @@ def bank_validate(
     cfg = settings(ctx)
     bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(terminal_line(str(problem)), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -390,6 +413,7 @@ def bank_validate(
 
 @app.command("import")
 def import_notes(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Markdown, numbered or flashcard notes.")],
     topic: Annotated[str | None, typer.Option("--topic", "-t", help="Topic slug for the questions.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the bank here.")] = None,
@@ -399,7 +423,7 @@ def import_notes(
     from llmquiz import render
     from llmquiz.commands.importing import run_import
 
-    outcome = run_import(file, topic, output, dry_run)
+    outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
     for warning in outcome.result.warnings:
         warn(warning)
     if outcome.bank_yaml is None:
@@ -409,7 +433,7 @@ def import_notes(
         typer.echo(outcome.bank_yaml, nl=False)
     else:
         count, kind = len(outcome.result.items), outcome.result.format
-        typer.echo(f"Wrote {count} questions ({kind}) to {outcome.written_to}", err=True)
+        typer.echo(terminal_line(f"Wrote {count} questions ({kind}) to {outcome.written_to}"), err=True)
 
 
 @app.command()
@@ -437,6 +461,10 @@ def calibrate(
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal in another encoding gets escapes, not a crash
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from llmquiz.bank import SLUG, read_text_file
-from llmquiz.errors import BadInputError, BankError, Problem
-from llmquiz.importing.answers import build_answer
+from llmquiz.bank import SLUG
+from llmquiz.errors import BadInputError, InputFileError, Problem
+from llmquiz.importing.answers import NestingError, build_answer
 from llmquiz.importing.formats import (
     FLASHCARDS,
     FORMATS,
@@ -27,6 +27,8 @@ from llmquiz.importing.formats import (
     split_lines,
 )
 from llmquiz.importing.text import clean_inline, slugify, squash, topic_slug, word_count
+from llmquiz.inputfiles import read_text_file
+from llmquiz.safetext import without_bidi_controls
 
 __all__ = [
     "FORMATS",
@@ -105,16 +107,19 @@ def _with_ids(items: list[ImportedItem], topic: str) -> list[ImportedItem]:
 
 
 def import_notes(path: Path, topic: str | None = None) -> ImportResult:
-    """Read a notes file and find its questions; BankError when it has none."""
+    """Read a notes file and find its questions; InputFileError when it has none."""
     file = str(path)
     text = read_text_file(path)
     if not text.strip():
-        raise BankError([Problem(file, 1, "the file is empty")])
+        raise InputFileError([Problem(file, 1, "the file is empty")])
     slug = _topic(topic, path)
     fmt = detect_format(text)
-    items = find_items(text, fmt, topic=slug)
+    try:
+        items = find_items(text, fmt, topic=slug)
+    except NestingError as exc:
+        raise InputFileError([Problem(file, exc.line, str(exc))]) from None
     if not items:
-        raise BankError([Problem(file, 1, _NO_ITEMS)])
+        raise InputFileError([Problem(file, 1, _NO_ITEMS)])
     return ImportResult(
         topic=slug,
         title=_title(text, items, path),
@@ -170,6 +175,8 @@ class _BankDumper(yaml.SafeDumper):
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # YAML escapes other control characters itself, but writes these raw to the terminal
+    text = without_bidi_controls(text)
     style = "|" if "\n" in text else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 

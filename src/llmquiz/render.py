@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
+from llmquiz.safetext import terminal_line, terminal_text
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
@@ -51,12 +52,22 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
+def safe(text: str, style: str = "") -> Text:
+    """Text that came from a file, its control characters shown as escapes (see safetext)."""
+    return Text(terminal_text(text), style=style)
+
+
+def safe_title(text: str) -> str:
+    """A panel or table title from file-borne parts: one line, no controls, no markup."""
+    return escape(terminal_line(text))
+
+
 def table_box(console: Console) -> box.Box:
     return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
 
 
 def verdict_text(verdict: str) -> Text:
-    return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
+    return safe(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
 
 def score_bar(score: int, console: Console, width: int = 20) -> Text:
@@ -72,13 +83,13 @@ def question_panel(
 ) -> Panel:
     counter = f"{position}/{total}" if total else f"{position}"
     title = f"Question {counter} · {question.topic} · {question.difficulty}{extra}"
-    body: list[RenderableType] = [Text(question.question, style="bold")]
+    body: list[RenderableType] = [safe(question.question, style="bold")]
     if question.kind == "choice":
-        body.extend(Text(f"  {i + 1}. {choice}") for i, choice in enumerate(question.choices))
+        body.extend(safe(f"  {i + 1}. {choice}") for i, choice in enumerate(question.choices))
         body.append(Text("Answer with the number of your choice.", style="dim"))
     elif question.kind == "open":
         body.append(Text("Open question: no single right answer; you rate yourself.", style="dim"))
-    return Panel(Group(*body), title=escape(title), title_align="left", box=table_box(console))
+    return Panel(Group(*body), title=safe_title(title), title_align="left", box=table_box(console))
 
 
 def feedback(question: Question, result: GradeResult | None, console: Console) -> RenderableType:
@@ -87,14 +98,14 @@ def feedback(question: Question, result: GradeResult | None, console: Console) -
         parts.append(Text.assemble(score_bar(result.score, console), "  ", verdict_text(result.verdict)))
         if result.missed:
             parts.append(Text("What you missed:", style="bold"))
-            parts.extend(Text(f"  - {point}") for point in result.missed)
+            parts.extend(safe(f"  - {point}") for point in result.missed)
         elif question.key_points:
             parts.append(Text("You covered every key point.", style="green"))
     elif question.key_points:
         parts.append(Text("A complete answer covers:", style="bold"))
-        parts.extend(Text(f"  - {point}") for point in question.key_points)
+        parts.extend(safe(f"  - {point}") for point in question.key_points)
     parts.append(Text("Reference answer:", style="bold"))
-    parts.append(Text(question.answer))
+    parts.append(safe(question.answer))
     return Panel(Group(*parts), title="Feedback", title_align="left", box=table_box(console))
 
 
@@ -111,8 +122,8 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
         if record.override:
             you += f" (disputed: {record.override})"
         table.add_row(
-            Text(record.question_id),
-            Text(record.topic),
+            safe(record.question_id),
+            safe(record.topic),
             str(record.score),
             verdict_text(record.verdict),
             Text(you),
@@ -138,8 +149,8 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
-            Text(row["topic"]),
-            Text(row["title"]),
+            safe(row["topic"]),
+            safe(row["title"]),
             str(row["questions"]),
             str(row["answered"]),
             f"{row['mastery']:.0f}%",
@@ -156,32 +167,32 @@ def questions_listing(questions: Iterable[Question], console: Console) -> Text:
     for q in rows:
         text.append(f"{q.id:<{width}}", style="cyan")
         text.append(f"  {q.kind:<6}  {q.difficulty:<6}  ", style="dim")
-        text.append(q.question + "\n")
+        text.append(terminal_line(q.question) + "\n")
     return text
 
 
 def question_detail(question: Question, topic: Topic, console: Console) -> RenderableType:
-    parts: list[RenderableType] = [Text(question.question, style="bold"), Text("")]
+    parts: list[RenderableType] = [safe(question.question, style="bold"), Text("")]
     if question.kind == "choice":
         for i, choice in enumerate(question.choices):
             mark = "*" if i == question.correct else " "
-            parts.append(Text(f" {mark} {i + 1}. {choice}"))
+            parts.append(safe(f" {mark} {i + 1}. {choice}"))
         parts.append(Text(""))
     if question.kind == "short":
-        parts.append(Text("Accepted answers: " + ", ".join(question.accept)))
-    parts += [Text("Reference answer:", style="bold"), Text(question.answer)]
+        parts.append(safe("Accepted answers: " + ", ".join(question.accept)))
+    parts += [Text("Reference answer:", style="bold"), safe(question.answer)]
     if question.key_points:
         parts.append(Text("Key points:", style="bold"))
-        parts.extend(Text(f"  - {point}") for point in question.key_points)
+        parts.extend(safe(f"  - {point}") for point in question.key_points)
     if question.keywords:
-        parts.append(Text("Keywords: " + ", ".join(question.keywords)))
+        parts.append(safe("Keywords: " + ", ".join(question.keywords)))
     if question.tags:
-        parts.append(Text("Tags: " + ", ".join(question.tags), style="dim"))
+        parts.append(safe("Tags: " + ", ".join(question.tags), style="dim"))
     sources = ", ".join(question.sources) or "none"
-    parts.append(Text(f"Sources: {sources}", style="dim"))
-    parts.append(Text(f"Defined at {question.file}:{question.line}", style="dim"))
+    parts.append(safe(f"Sources: {sources}", style="dim"))
+    parts.append(safe(f"Defined at {question.file}:{question.line}", style="dim"))
     title = f"{question.id} · {topic.title} · {question.kind} · {question.difficulty}"
-    return Panel(Group(*parts), title=escape(title), title_align="left", box=table_box(console))
+    return Panel(Group(*parts), title=safe_title(title), title_align="left", box=table_box(console))
 
 
 def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
@@ -191,13 +202,13 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
     for r in records:
         answer = r.answer if len(r.answer) <= 60 else r.answer[:57] + "..."
         table.add_row(
-            r.ts.replace("T", " ").rstrip("Z"),
-            Text(r.mode),
-            Text(r.question_id),
+            safe(r.ts.replace("T", " ").rstrip("Z")),
+            safe(r.mode),
+            safe(r.question_id),
             str(r.score),
             verdict_text(r.verdict),
             str(r.self_rating or ""),
-            Text(answer),
+            safe(answer),
         )
     return table
 
@@ -211,11 +222,11 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     table.add_column("missed")
     for item in report.items:
         table.add_row(
-            Text(item.question.id),
-            Text(item.question.topic),
+            safe(item.question.id),
+            safe(item.question.topic),
             str(item.score),
             verdict_text(item.verdict),
-            Text("; ".join(item.missed)),
+            safe("; ".join(item.missed)),
         )
     outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
     line = Text.assemble(
@@ -272,7 +283,7 @@ def calibration_text(result: CalibrationResult) -> str:
 
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
-        title=escape(
+        title=safe_title(
             f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}"
         ),
         box=table_box(console),
@@ -284,6 +295,6 @@ def import_table(result: ImportResult, console: Console) -> Table:
     table.add_column("question")
     for item in result.items:
         table.add_row(
-            str(item.line), Text(item.id), item.kind, str(len(item.key_points)), Text(item.question)
+            str(item.line), safe(item.id), item.kind, str(len(item.key_points)), safe(item.question)
         )
     return table

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from llmquiz.errors import BadInputError
 from llmquiz.exam import ExamReport
+from llmquiz.safetext import json_text, xml_text
 
 
 def exam_json(report: ExamReport) -> str:
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+    return json_text(report.to_dict())
 
 
 def junit_xml(report: ExamReport) -> str:
-    """One testcase per question; a question below the pass mark is a failure with its details."""
+    """One testcase per question; a question below the pass mark is a failure with its details.
+
+    Every text from a bank passes through xml_text: only characters XML allows.
+    """
     failures = sum(1 for item in report.items if item.score < report.pass_mark)
     suite = ET.Element(
         "testsuite",
@@ -34,14 +33,17 @@ def junit_xml(report: ExamReport) -> str:
         ("passed", str(report.passed).lower()),
         ("grader", report.grader),
     ):
-        ET.SubElement(properties, "property", name=name, value=str(value))
+        ET.SubElement(properties, "property", name=name, value=xml_text(str(value)))
     for item in report.items:
         case = ET.SubElement(
-            suite, "testcase", classname=f"llmquiz.{item.question.topic}", name=item.question.id
+            suite,
+            "testcase",
+            classname=xml_text(f"llmquiz.{item.question.topic}"),
+            name=xml_text(item.question.id),
         )
         if item.score >= report.pass_mark:
             continue
-        missed = "".join(f"\n- {point}" for point in item.missed)
+        missed = "".join(f"\n- {xml_text(point)}" for point in item.missed)
         failure = ET.SubElement(
             case,
             "failure",
@@ -51,16 +53,3 @@ def junit_xml(report: ExamReport) -> str:
         failure.text = f"score: {item.score}\nverdict: {item.verdict}\nmissed:{missed or ' none'}"
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    """Write a report so that a reader never sees half of it."""
-    target = path.expanduser()
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot write: {exc.strerror or exc}") from None
