@@ -337,14 +337,8 @@ def bank_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _distinct(files: list[Path]) -> list[Path]:
-    seen: set[str] = set()
-    kept = []
-    for path in files:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            kept.append(path)
-    return kept
+    real = [os.path.realpath(path) for path in files]
+    return [path for index, path in enumerate(files) if real[index] not in real[:index]]
 
 
 def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:

@@ -3,57 +3,33 @@
 from __future__ import annotations
 
 import enum
-import math
 import sys
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
-from llmquiz.errors import (
-    EXIT_BAD_INPUT,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    BadInputError,
-    LlmquizError,
-    warn,
+from llmquiz.cli_support import (
+    LlmquizGroup,
+    emit_json,
+    is_nan,
+    practise,
+    require_stdin,
+    settings,
+    show_exam,
+    tolerant_streams,
 )
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from llmquiz.grading.factory import DEVICES, GRADER_KINDS
-from llmquiz.safetext import json_text, terminal_line
+from llmquiz.safetext import terminal_line
 from llmquiz.settings import Settings
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from llmquiz.commands.examining import ExamOutcome
-    from llmquiz.session import SessionPlan
-
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
 GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
 Device = enum.StrEnum("Device", {device: device for device in DEVICES})
 Difficulty = enum.StrEnum("Difficulty", {level: level for level in DIFFICULTIES})
-
-
-class LlmquizGroup(TyperGroup):
-    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LlmquizError as exc:
-            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
-                traceback.print_exc()
-            typer.echo(f"Error: {terminal_line(str(exc))}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(
@@ -114,26 +90,6 @@ def main_options(
     )
 
 
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
-
-
-def emit_json(data: Any) -> None:
-    typer.echo(json_text(data))
-
-
-def require_stdin() -> None:
-    """An interactive command started with stdin closed (`<&-`) has nothing to read."""
-    if sys.stdin is None:
-        raise BadInputError("standard input is closed: nothing to read answers from")
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
 TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
@@ -187,25 +143,6 @@ def review(
     practise(cfg, plan)
 
 
-def practise(cfg: Settings, plan: SessionPlan) -> None:
-    """Run a quiz, drill or review in the terminal and show its summary."""
-    from llmquiz import render
-    from llmquiz.commands.practice import run_practice
-    from llmquiz.prompts import TerminalUI
-
-    require_stdin()
-    console, err = render.make_console(), render.make_console(stderr=True)
-    summary = run_practice(cfg, plan, TerminalUI(console, err))
-    for warning in summary.warnings:
-        warn(warning)
-    console.print()
-    if summary.outcomes:
-        console.print(render.session_summary(summary, console))
-    if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
-        raise typer.Exit(EXIT_INTERRUPTED)
-
-
 @app.command()
 def exam(
     ctx: typer.Context,
@@ -241,24 +178,6 @@ def exam(
             settings(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
         )
     raise typer.Exit(show_exam(outcome, console, err, as_json))
-
-
-def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
-    """Print the exam's report (or why there is none); return the exit code."""
-    from llmquiz import render
-    from llmquiz.reports import exam_json
-
-    report = outcome.report
-    if report is None:
-        err.print(f"Interrupted: {outcome.answers_kept} answers kept in the history.")
-        return EXIT_INTERRUPTED
-    if report.timed_out:
-        err.print("Time is up.")
-    if as_json:
-        typer.echo(exam_json(report))
-    else:
-        console.print(render.exam_report(report, console))
-    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 @app.command()
@@ -452,7 +371,7 @@ def calibrate(
     with progress_bar("Grading", enabled=not as_json) as progress:
         result = run_calibration(settings(ctx), csv_file, gold, progress)
     if as_json:
-        emit_json({key: None if _is_nan(value) else value for key, value in result.to_dict().items()})
+        emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
         return
     from llmquiz.render import calibration_text
 
@@ -461,10 +380,7 @@ def calibrate(
 
 def main() -> None:
     """Console-script entry point."""
-    for stream in (sys.stdout, sys.stderr):  # a terminal in another encoding gets escapes, not a crash
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+    tolerant_streams()
     try:
         app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -59,9 +60,8 @@ class TerminalUI:
         self._input_ended = False
         # bytes that are not text in the terminal's encoding reach the answer as escapes
         # (safetext.storable_text) instead of failing the read
-        reconfigure = getattr(sys.stdin, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="surrogateescape")
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
 
     def _read(self, prompt: str) -> str:
         """One line from stdin; the prompt goes where the UI prints (stderr under --json)."""
