@@ -216,9 +216,7 @@ def append_record(home: Path, record: HistoryRecord) -> None:
     """Append one record whole (see historyfile.append_line); never through a symlink."""
     line = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
-        append_line(home, line.encode("utf-8"))
-    except UnsafeHistoryError:
-        raise
+        append_line(home, line.encode("utf-8"))  # UnsafeHistoryError for a symlink or a FIFO
     except OSError as exc:
         raise BadInputError(
             f"{history_file(home)}: cannot write the history: {exc.strerror or exc}"

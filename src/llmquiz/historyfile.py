@@ -81,6 +81,14 @@ def open_history(home: Path, *, append: bool) -> int | None:
     return fd
 
 
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    """`size` bytes from `offset` (fewer at the end of the file)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - Windows has no pread
+    return os.read(fd, size)  # pragma: no cover
+
+
 @contextmanager
 def _locked(fd: int) -> Iterator[None]:
     """An exclusive advisory lock on an open file, for the length of one append."""
@@ -109,7 +117,7 @@ def append_line(home: Path, payload: bytes) -> None:
     try:
         with _locked(fd):
             size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
+            if size and _read_at(fd, 1, size - 1) != b"\n":
                 payload = b"\n" + payload  # keep a torn line apart from this record
             written = os.write(fd, payload)
             while written < len(payload):  # pragma: no cover - partial writes are rare
@@ -178,7 +186,7 @@ def backward_lines(fd: int) -> Iterator[tuple[int, bytes | None]]:
     too_long = False
     while end > 0:
         start = max(0, end - CHUNK_BYTES)
-        block = os.pread(fd, end - start, start)
+        block = _read_at(fd, end - start, start)
         pieces = block.split(b"\n")
         # pieces[-1] ends the line that carry began; pieces[1:-1] are whole lines
         offset = end
@@ -213,7 +221,7 @@ def line_numbers(fd: int, offsets: list[int]) -> dict[int, int]:
     newlines = position = 0
     for offset in wanted:
         while position < offset:
-            block = os.pread(fd, min(CHUNK_BYTES, offset - position), position)
+            block = _read_at(fd, min(CHUNK_BYTES, offset - position), position)
             if not block:
                 break
             newlines += block.count(b"\n")
