@@ -137,12 +137,17 @@ class _LineList(list):
 
 
 class _Refused(Exception):
-    """A node the loader will not build: the line it starts on and why."""
+    """A node the loader will not build: the line it starts on and why.
 
-    def __init__(self, line: int, message: str) -> None:
+    `alias`: for a refused alias, which one (1 for the first in the file); nodes do not
+    say where an alias to them was written, the parser's events do (see _alias_line).
+    """
+
+    def __init__(self, line: int, message: str, alias: int = 0) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.alias = alias
 
 
 def _line(node: yaml.Node) -> int:
@@ -242,12 +247,14 @@ def _check_nodes(root: yaml.Node) -> None:
             aliases += 1
             expansion += done[key]
             if aliases > MAX_ALIASES:
-                raise _Refused(_line(node), f"more than {MAX_ALIASES} aliases")
+                raise _Refused(_line(node), f"more than {MAX_ALIASES} aliases", aliases)
             if expansion > MAX_ALIAS_EXPANSION:
-                raise _Refused(_line(node), f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} characters")
+                raise _Refused(
+                    _line(node), f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} characters", aliases
+                )
             continue
         if key in open_nodes:
-            raise _Refused(_line(node), "an alias refers to the node that contains it")
+            raise _Refused(_line(node), "an alias refers to the node that contains it", aliases + 1)
         if depth > MAX_DEPTH:
             raise _Refused(_line(node), f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.MappingNode):
@@ -257,6 +264,17 @@ def _check_nodes(root: yaml.Node) -> None:
         open_nodes.add(key)
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+
+
+def _alias_line(text: str, number: int) -> int:
+    """The line of the `number`-th alias of the text: the walk meets aliases in event order."""
+    seen = 0
+    for event in yaml.parse(text, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent):
+            seen += 1
+            if seen == number:
+                return event.start_mark.line + 1
+    return 1
 
 
 def _yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
@@ -280,7 +298,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
         _check_nodes(node)
         data = loader.construct_document(node)
     except _Refused as exc:
-        return None, [Problem(file, exc.line, exc.message)]
+        return None, [Problem(file, _alias_line(text, exc.alias) if exc.alias else exc.line, exc.message)]
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(file, exc)]
     except RecursionError:  # beyond what the node walk lets through; never expected
