@@ -66,6 +66,27 @@ def test_undecodable_typed_bytes_do_not_end_the_session(llmquiz_home: Path) -> N
     assert read_history(llmquiz_home).records[0].self_rating == 3
 
 
+def test_utf8_typed_in_an_ascii_locale_is_kept_as_the_characters(llmquiz_home: Path) -> None:
+    env = {
+        **cli_env(llmquiz_home),
+        "LANG": "C",
+        "LC_CTYPE": "C",
+        "PYTHONCOERCECLOCALE": "0",
+        "PYTHONUTF8": "0",
+    }
+    env.pop("LC_ALL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "llmquiz", *LEXICAL, "quiz", "--count", "1", "--seed", "3"],
+        input="café retrieval\n\n".encode(),
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [r.answer for r in read_history(llmquiz_home).records] == ["café retrieval"]
+
+
 def test_a_grader_that_fails_keeps_the_answer_first(
     llmquiz_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

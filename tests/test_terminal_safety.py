@@ -237,5 +237,6 @@ def test_xml_json_and_storable_text() -> None:
     assert UNSAFE.search(document) is None
     assert json.loads(document) == {"text": "a\x1b\x9b\u202e\udcff"}  # the same data
     assert storable_text("retrieval \udcff") == "retrieval \\xff"
+    assert storable_text("caf\udcc3\udca9 \udcc3") == "café \\xc3"  # UTF-8 bytes decode, a stray one escapes
     assert storable_text("é\x1b") == "é\x1b"  # valid text is stored exactly
     storable_text("\ud800 lone").encode("utf-8")  # any lone surrogate: storable as UTF-8

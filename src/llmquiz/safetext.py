@@ -25,6 +25,7 @@ _XML_UNSAFE = re.compile(f"[\ufffe\uffff{_TERMINAL_UNSAFE.pattern[1:-1]}]")
 # JSON escapes C0 controls itself; the rest of the terminal-unsafe set it writes raw
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")  # bytes 0x80-0xff that did not decode
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
@@ -74,13 +75,21 @@ def without_bidi_controls(text: str) -> str:
     return _BIDI_CONTROLS.sub("", text)
 
 
+def _bytes_back(match: re.Match[str]) -> str:
+    raw = bytes(ord(char) - 0xDC00 for char in match.group())
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def storable_text(text: str) -> str:
     """Text that can be written as UTF-8, whatever bytes it came from.
 
-    Undecodable input bytes reach Python as lone surrogates (surrogateescape, from argv or
-    a terminal in another locale); each is kept as the backslash escape of its byte, `\\xff`,
-    so the answer is stored, graded and shown instead of lost. Valid text is returned as is.
+    Bytes that were not text in the terminal's (or argv's) encoding reach Python as lone
+    surrogates (surrogateescape). Where they are UTF-8 (an `é` typed in a terminal whose
+    locale says ASCII) they become the characters they encode; any other byte is kept as
+    the backslash escape of its value, `\\xff`, so the answer is stored, graded and shown
+    instead of lost. Other lone surrogates become `\\udXXX`. Valid text is returned as is.
     """
     if not _SURROGATES.search(text):
         return text
+    text = _ESCAPED_BYTES.sub(_bytes_back, text)
     return _SURROGATES.sub(_visible, text)
