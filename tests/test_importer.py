@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmquiz.bank import QUESTION_ID, parse_bank_text
-from llmquiz.errors import BadInputError, BankError
+from llmquiz.errors import BadInputError, InputFileError
 from llmquiz.importer import (
     OPEN_ANSWER,
     ImportedItem,
@@ -408,16 +408,16 @@ def test_render_bank_yaml_shape() -> None:
         pytest.param(b"1. Caf\xe9?\n- cr\xe8me\n", "not valid UTF-8", id="latin-1"),
     ],
 )
-def test_bad_input_is_a_bank_error(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_input_is_an_input_file_error(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(content)
-    with pytest.raises(BankError, match=message) as caught:
+    with pytest.raises(InputFileError, match=message) as caught:
         import_notes(path)
     assert caught.value.problems[0].file == str(path)
 
 
-def test_missing_file_is_a_bank_error(tmp_path: Path) -> None:
-    with pytest.raises(BankError, match="no such file"):
+def test_missing_file_is_an_input_file_error(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
         import_notes(tmp_path / "missing.md")
 
 

@@ -3,51 +3,35 @@
 from __future__ import annotations
 
 import enum
-import json
-import math
 import sys
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
+from llmquiz.cli_support import (
+    LlmquizGroup,
+    emit_json,
+    is_nan,
+    practise,
+    require_stdin,
+    settings,
+    show_exam,
+    tolerant_streams,
+)
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
+from llmquiz.safetext import terminal_line
 from llmquiz.settings import Settings
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from llmquiz.commands.examining import ExamOutcome
-    from llmquiz.session import SessionPlan
-
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
 GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
 Device = enum.StrEnum("Device", {device: device for device in DEVICES})
 Difficulty = enum.StrEnum("Difficulty", {level: level for level in DIFFICULTIES})
 ExportFormat = enum.StrEnum("ExportFormat", {fmt: fmt for fmt in EXPORT_FORMATS})
-
-
-class LlmquizGroup(TyperGroup):
-    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LlmquizError as exc:
-            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
-                traceback.print_exc()
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(
@@ -108,20 +92,6 @@ def main_options(
     )
 
 
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
-
-
-def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
 TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
@@ -138,9 +108,11 @@ def quiz(
     seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
 
 
@@ -173,24 +145,6 @@ def review(
     practise(cfg, plan)
 
 
-def practise(cfg: Settings, plan: SessionPlan) -> None:
-    """Run a quiz, drill or review in the terminal and show its summary."""
-    from llmquiz import render
-    from llmquiz.commands.practice import run_practice
-    from llmquiz.prompts import TerminalUI
-
-    console, err = render.make_console(), render.make_console(stderr=True)
-    summary = run_practice(cfg, plan, TerminalUI(console, err))
-    for warning in summary.warnings:
-        warn(warning)
-    console.print()
-    if summary.outcomes:
-        console.print(render.session_summary(summary, console))
-    if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
-        raise typer.Exit(EXIT_INTERRUPTED)
-
-
 @app.command()
 def exam(
     ctx: typer.Context,
@@ -211,10 +165,14 @@ def exam(
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
     from llmquiz.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
+    if answers is None:
+        require_stdin()
+    check_privacy(settings(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
@@ -222,24 +180,6 @@ def exam(
             settings(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
         )
     raise typer.Exit(show_exam(outcome, console, err, as_json))
-
-
-def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
-    """Print the exam's report (or why there is none); return the exit code."""
-    from llmquiz import render
-    from llmquiz.reports import exam_json
-
-    report = outcome.report
-    if report is None:
-        err.print(f"Interrupted: {outcome.answers_kept} answers kept in the history.")
-        return EXIT_INTERRUPTED
-    if report.timed_out:
-        err.print("Time is up.")
-    if as_json:
-        typer.echo(exam_json(report))
-    else:
-        console.print(render.exam_report(report, console))
-    return EXIT_OK if report.passed else EXIT_FAILED
 
 
 @app.command()
@@ -253,9 +193,11 @@ def grade(
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     question, result = grade_one(cfg, question_id, answer)
     if as_json:
         emit_json(
@@ -384,7 +326,7 @@ def bank_validate(
     cfg = settings(ctx)
     bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(terminal_line(str(problem)), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -393,6 +335,7 @@ def bank_validate(
 
 @app.command("import")
 def import_notes(
+    ctx: typer.Context,
     file: Annotated[
         Path,
         typer.Argument(
@@ -407,7 +350,7 @@ def import_notes(
     from llmquiz import render
     from llmquiz.commands.importing import run_import
 
-    outcome = run_import(file, topic, output, dry_run)
+    outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
     for warning in outcome.result.warnings:
         warn(warning)
     if outcome.bank_yaml is None:
@@ -417,7 +360,7 @@ def import_notes(
         typer.echo(outcome.bank_yaml, nl=False)
     else:
         count, kind = len(outcome.result.items), outcome.result.format
-        typer.echo(f"Wrote {count} questions ({kind}) to {outcome.written_to}", err=True)
+        typer.echo(terminal_line(f"Wrote {count} questions ({kind}) to {outcome.written_to}"), err=True)
 
 
 @app.command("export")
@@ -454,7 +397,7 @@ def calibrate(
     with progress_bar("Grading", enabled=not as_json) as progress:
         result = run_calibration(settings(ctx), csv_file, gold, progress)
     if as_json:
-        emit_json({key: None if _is_nan(value) else value for key, value in result.to_dict().items()})
+        emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
         return
     from llmquiz.render import calibration_text
 
@@ -463,6 +406,7 @@ def calibrate(
 
 def main() -> None:
     """Console-script entry point."""
+    tolerant_streams()
     try:
         app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command

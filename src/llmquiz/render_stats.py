@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import make_console, score_bar, table_box
+from llmquiz.render import make_console, safe, score_bar, table_box
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,7 +25,8 @@ def trend_chart(stats: Stats, console: Console) -> Text:
         return Text("No answers yet.", style="dim")
     fancy = console.is_terminal and console.encoding.lower().startswith("utf")
     chars = SPARKS if fancy else "_.-=+*#@"
-    bars = "".join(chars[min(len(chars) - 1, int(p.mean_score / 100 * len(chars)))] for p in points)
+    top = len(chars) - 1
+    bars = "".join(chars[max(0, min(top, int(p.mean_score / 100 * len(chars))))] for p in points)
     return Text.assemble(
         ("Score trend ", "bold"),
         f"{points[0].date} ",
@@ -44,7 +45,7 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
     table.add_column("disputed", justify="right")
     for t in stats.topics:
         table.add_row(
-            Text(t.topic),
+            safe(t.topic),
             f"{t.answered}/{t.questions}",
             f"{t.mean_score:.0f}" if t.mean_score is not None else "-",
             score_bar(round(t.mastery), console, width=12),
@@ -59,7 +60,7 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
-        table.add_row(Text(weak.id), f"{weak.mean_score:.0f}")
+        table.add_row(safe(weak.id), f"{weak.mean_score:.0f}")
     return table
 
 

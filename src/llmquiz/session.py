@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from llmquiz.bank import DIFFICULTIES, Bank, Question
-from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
+from llmquiz.errors import BadInputError, GraderUnavailableError
 from llmquiz.history import (
+    CUT_OFF,
     UNGRADED,
     UNRATED,
     HistoryRecord,
@@ -22,6 +23,7 @@ from llmquiz.history import (
     self_rating_score,
     utc_now,
 )
+from llmquiz.safetext import storable_text
 
 if TYPE_CHECKING:
     from llmquiz.grading import Grader, GradeResult
@@ -183,12 +185,23 @@ class SessionSummary:
 
     @property
     def mean_score(self) -> float | None:
-        scores = [o.record.score for o in self.outcomes if o.record.verdict not in (UNRATED, UNGRADED)]
+        scores = [o.record.score for o in self.outcomes if o.record.verdict not in _UNSCORED]
         return sum(scores) / len(scores) if scores else None
 
 
+_UNSCORED = (UNRATED, UNGRADED, CUT_OFF)
+
+
 class TimeUp(Exception):
-    """The exam's time limit ran out while the learner was answering."""
+    """The exam's time limit ran out while the learner was answering.
+
+    `unsent`: what the learner had typed but not sent when the time ran out (the UI takes
+    it from the terminal); the session keeps it in the history, marked cut-off.
+    """
+
+    def __init__(self, unsent: str = "") -> None:
+        super().__init__("time is up")
+        self.unsent = unsent
 
 
 class Session:
@@ -226,22 +239,32 @@ class Session:
                 raise TimeUp
             position += 1
             started = self.clock()
-            answer = self.ui.ask(question, position, self.plan.total)
+            try:
+                answer = self.ui.ask(question, position, self.plan.total)
+            except TimeUp as up:
+                if up.unsent.strip():  # typed but not sent when the time ran out: kept, cut off
+                    self._record(question, storable_text(up.unsent.strip()), None, Assessment(),
+                                 self._elapsed(started), cut_off=True)  # fmt: skip
+                raise
             if answer is None:  # end of input (Ctrl-D): stop asking, keep what was answered
                 return
+            answer = storable_text(answer)  # undecodable bytes kept as escapes, never lost
             if self.plan.deadline is not None and self.clock() > self.plan.deadline:
-                raise TimeUp  # an answer typed after the bell does not count
-            elapsed = (self.clock() - started).total_seconds()
-            outcome = self._answer(question, answer, elapsed)
+                self._record(question, answer, None, Assessment(), self._elapsed(started), cut_off=True)
+                raise TimeUp  # an answer sent after the bell is kept but does not count
+            outcome = self._answer(question, answer, self._elapsed(started))
             self.plan.source.report(question, outcome.record.effective_score)
+
+    def _elapsed(self, started: datetime) -> float:
+        return (self.clock() - started).total_seconds()
 
     def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
         result = None
         if question.auto_graded:
             try:
                 result = self.ui.grade(self.service, question, answer)
-            except (KeyboardInterrupt, LlmquizError):
-                self._record(question, answer, None, Assessment(), elapsed)  # the answer is kept
+            except BaseException:  # interrupted, or the grader failed: the answer is kept first
+                self._record(question, answer, None, Assessment(), elapsed)
                 raise
         assessment = Assessment()
         if self.plan.feedback:
@@ -260,8 +283,12 @@ class Session:
         result: GradeResult | None,
         assessment: Assessment,
         elapsed: float,
+        *,
+        cut_off: bool = False,
     ) -> Outcome:
-        if result is not None:
+        if cut_off:
+            score, verdict, missed, grader = 0, CUT_OFF, question.key_points, self.service.grader.name
+        elif result is not None:
             score, verdict, missed = result.score, result.verdict, result.missed
             grader = self.service.grader.name
         elif question.auto_graded:  # grading was interrupted or failed

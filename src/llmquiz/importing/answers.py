@@ -21,6 +21,15 @@ BULLET = re.compile(r"^(\s*)([-*+•●▪◦‣])(?:\s+(.*))?$")
 ORDERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+(.*)$")
 READING = re.compile(r"\b(?:reading|references|resources|sources|see also|links|watching)\b", re.IGNORECASE)
 MAX_POINTS, POINT_WORDS = 6, 25
+MAX_NESTING = 50  # bullet levels; deeper notes are refused (flattening them recurses per level)
+
+
+class NestingError(ValueError):
+    """Bullets nested more than MAX_NESTING levels deep, from `line` on."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"bullets nested more than {MAX_NESTING} levels deep")
+        self.line = line
 
 
 @dataclass
@@ -125,6 +134,8 @@ def _place(node: Node, nodes: list[Node], stack: list[Node], loose: bool) -> Non
 def _place_bullet(node: Node, nodes: list[Node], stack: list[Node], loose: bool) -> None:
     while stack and stack[-1].indent >= node.indent and not _owns(stack[-1], node, loose):
         stack.pop()
+    if len(stack) >= MAX_NESTING:
+        raise NestingError(node.line)
     (stack[-1].children if stack else nodes).append(node)
     stack.append(node)
 
