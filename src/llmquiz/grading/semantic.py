@@ -83,7 +83,7 @@ class Settings:
     judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
     judge_floor: float = 1.0  # share of a point's match kept when the judge sees no support (1: all)
     support_full_at: float = 0.5  # the judge's support probability that counts as full support
-    claim_floor: float = 0.3  # score factor when the judge finds no key point stated at all
+    claim_floor: float = 0.6  # score factor when the judge finds no key point stated at all
     unstated_cost: float = 0.0  # share of a point's match lost when the judge is sure it is not stated
     contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
     contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
