@@ -81,6 +81,8 @@ class Topic:
     title: str
     file: str
     questions: tuple[Question, ...]
+    # (id, line) of every entry of the file with an id, usable or not: duplicates across files
+    entries: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -421,17 +423,26 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
     for index, raw in enumerate(raw_questions):
         item_line = item_lines[index] if index < len(item_lines) else line_of(data, "questions")
         qid = raw.get("id") if isinstance(raw, dict) else None
+        duplicate = False
         if isinstance(qid, str):
             line = line_of(raw, default=item_line)
-            if qid in seen:
+            duplicate = qid in seen
+            if duplicate:
                 problems.append(Problem(file, line, f"duplicate id {qid!r} (first at line {seen[qid]})"))
-                continue
-            seen[qid] = line
+            else:
+                seen[qid] = line
+        # a duplicate is checked all the same: every problem of every entry is reported
         question = _build_question(raw, slug, file, problems, item_line)
-        if question is not None:
+        if question is not None and not duplicate:
             questions.append(question)
     problems.sort(key=lambda problem: problem.line)
-    topic = Topic(slug=slug, title=str(title).strip(), file=file, questions=tuple(questions))
+    topic = Topic(
+        slug=slug,
+        title=str(title).strip(),
+        file=file,
+        questions=tuple(questions),
+        entries=tuple(seen.items()),
+    )
     return topic, problems
 
 
@@ -481,17 +492,12 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
                 )
             )
         topic_files.setdefault(topic.slug, topic.file)
-        for question in topic.questions:
-            place = f"{question.file}:{question.line}"
-            if question.id in id_places and id_places[question.id] != place:
-                problems.append(
-                    Problem(
-                        question.file,
-                        question.line,
-                        f"duplicate id {question.id!r} (also at {id_places[question.id]})",
-                    )
-                )
-            id_places.setdefault(question.id, place)
+        entries = topic.entries or tuple((q.id, q.line) for q in topic.questions)
+        for qid, line in entries:  # entries with other problems too: every problem is reported
+            place = f"{topic.file}:{line}"
+            if qid in id_places and id_places[qid] != place:
+                problems.append(Problem(topic.file, line, f"duplicate id {qid!r} (also at {id_places[qid]})"))
+            id_places.setdefault(qid, place)
     return problems
 
 
