@@ -103,23 +103,39 @@ class Bank:
         try:
             return self._by_id[question_id]
         except KeyError:
-            raise UnknownQuestionError(f"unknown question id: {question_id!r}") from None
+            hint = _did_you_mean(question_id, list(self._by_id)) or " (see `llmquiz list`)"
+            raise UnknownQuestionError(f"unknown question id: {question_id!r}{hint}") from None
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id
 
     def topic(self, slug: str) -> Topic:
+        """The topic with this slug; slugs are lowercase, so `Rag` finds `rag`."""
+        wanted = slug.lower()
         for topic in self.topics:
-            if topic.slug == slug:
+            if topic.slug == wanted:
                 return topic
-        known = ", ".join(t.slug for t in self.topics) or "none"
-        raise UnknownTopicError(f"unknown topic: {slug!r} (topics: {known})")
+        slugs = [t.slug for t in self.topics]
+        hint = _did_you_mean(wanted, slugs)
+        raise UnknownTopicError(f"unknown topic: {slug!r}{hint} (topics: {', '.join(slugs) or 'none'})")
 
     def select(self, topics: Sequence[str] = ()) -> list[Question]:
         """The questions of the given topics (all topics when none are given)."""
         if not topics:
             return self.questions
-        return [q for slug in dict.fromkeys(topics) for q in self.topic(slug).questions]
+        chosen = {topic.slug: topic for topic in map(self.topic, topics)}  # `rag` and `Rag`: once
+        return [q for topic in chosen.values() for q in topic.questions]
+
+
+def _did_you_mean(name: str, known: list[str]) -> str:
+    """ "; did you mean 'rag'?" for the closest known name, or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    if not close:  # 'rag-what' for 'rag-what-is': a prefix of exactly one name
+        close = [k for k in known if k.startswith(name)] if len(name) >= 3 else []
+        close = close if len(close) == 1 else []
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # --- YAML with line numbers and duplicate-key detection --------------------------------

@@ -151,6 +151,7 @@ def compute_stats(
 ) -> Stats:
     """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError)."""
     topics = (bank.topic(topic),) if topic is not None else bank.topics
+    topic = topics[0].slug if topic is not None else None  # `Rag` is the topic `rag`
     scoped = _topic_records(bank, records, topic) if topic is not None else records
     grouped = answers_by_question(scoped)
     cards = _bank_cards(topics, grouped)
