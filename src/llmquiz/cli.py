@@ -15,10 +15,13 @@ from typer.core import TyperGroup
 
 from llmquiz import __version__
 from llmquiz.bank import DIFFICULTIES
+from llmquiz.cli_args import hoist_global_options, minutes, missing_value, use_plain_usage, whole_number
+from llmquiz.completion import complete_question_id, complete_topic
 from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
 from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.settings import Settings
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,7 +38,19 @@ ExportFormat = enum.StrEnum("ExportFormat", {fmt: fmt for fmt in EXPORT_FORMATS}
 
 
 class LlmquizGroup(TyperGroup):
-    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
+    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code.
+
+    Global options are accepted after the command too: `llmquiz quiz --grader lexical`.
+    """
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None and not ctx.resilient_parsing:  # (completion reads what is typed so far)
+            option = missing_value(args)
+            if option is not None:
+                raise typer.BadParameter("a value must follow it", ctx=ctx, param_hint=f"'{option}'")
+        if ctx.parent is None:
+            args = hoist_global_options(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -53,8 +68,8 @@ class LlmquizGroup(TyperGroup):
 app = typer.Typer(
     cls=LlmquizGroup,
     no_args_is_help=True,
-    add_completion=False,
     help="Quiz yourself for LLM and ML interviews; answers are graded by meaning.",
+    epilog="Global options may also follow the command: llmquiz quiz --grader lexical.",
     rich_markup_mode=None,
 )
 bank_app = typer.Typer(cls=LlmquizGroup, no_args_is_help=True, help="Check question bank files.")
@@ -122,7 +137,27 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
+TopicOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--topic", "-t", metavar="TOPIC", help="Only this topic (repeatable).", autocompletion=complete_topic
+    ),
+]
+CountOpt = Annotated[
+    int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions.")
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", parser=whole_number(), help="Seed for a repeatable selection."),
+]
+QuestionIdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="QUESTION_ID",
+        help="The question's id (see `llmquiz list`).",
+        autocompletion=complete_question_id,
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
@@ -133,9 +168,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document t
 def quiz(
     ctx: typer.Context,
     topic: TopicOpt = None,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+    count: CountOpt = 10,
     difficulty: Annotated[Difficulty | None, typer.Option(help="Only this difficulty.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
     from llmquiz.commands.practice import quiz_plan
@@ -147,8 +182,10 @@ def quiz(
 @app.command()
 def drill(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The topic to drill.")],
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+    topic: Annotated[
+        str, typer.Argument(metavar="TOPIC", help="The topic to drill.", autocompletion=complete_topic)
+    ],
+    count: CountOpt = 10,
 ) -> None:
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
@@ -160,7 +197,9 @@ def drill(
 @app.command()
 def review(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="At most this many.")] = 20,
+    count: Annotated[
+        int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="At most this many.")
+    ] = 20,
 ) -> None:
     """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan
@@ -187,7 +226,7 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
     if summary.outcomes:
         console.print(render.session_summary(summary, console))
     if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
+        err.print(f"Interrupted: {plural(len(summary.outcomes), 'answer')} kept in the history.")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -195,19 +234,30 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
 def exam(
     ctx: typer.Context,
     topic: TopicOpt = None,
-    count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="How many questions.")] = None,
-    pass_mark: Annotated[float, typer.Option("--pass-mark", help="Score needed to pass (0-100).")] = 70.0,
+    count: Annotated[
+        int | None,
+        typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions."),
+    ] = None,
+    pass_mark: Annotated[
+        float, typer.Option("--pass-mark", metavar="SCORE", help="Score needed to pass (0-100).")
+    ] = 70.0,
     answers: Annotated[
         Path | None,
-        typer.Option("--answers", help="YAML/JSON file of id: answer; never reads the terminal."),
+        typer.Option(
+            "--answers", metavar="FILE", help="YAML/JSON file of id: answer; never reads the terminal."
+        ),
     ] = None,
     as_json: JsonOpt = False,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")
+    ] = None,
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", min=0.01, help="Minutes for the interactive exam."),
+        typer.Option(
+            "--time-limit", metavar="MINUTES", parser=minutes, help="Minutes for the interactive exam."
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz import render
@@ -231,7 +281,7 @@ def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: boo
 
     report = outcome.report
     if report is None:
-        err.print(f"Interrupted: {outcome.answers_kept} answers kept in the history.")
+        err.print(f"Interrupted: {plural(outcome.answers_kept, 'answer')} kept in the history.")
         return EXIT_INTERRUPTED
     if report.timed_out:
         err.print("Time is up.")
@@ -245,9 +295,7 @@ def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: boo
 @app.command()
 def grade(
     ctx: typer.Context,
-    question_id: Annotated[
-        str, typer.Argument(metavar="QUESTION_ID", help="The question's id (see `llmquiz list`).")
-    ],
+    question_id: QuestionIdArg,
     answer: Annotated[str, typer.Argument(metavar="ANSWER", help="Your answer, in quotes.")],
     as_json: JsonOpt = False,
 ) -> None:
@@ -319,7 +367,7 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
 @app.command()
 def show(
     ctx: typer.Context,
-    question_id: Annotated[str, typer.Argument(metavar="QUESTION_ID", help="The question's id.")],
+    question_id: QuestionIdArg,
 ) -> None:
     """A question with its reference answer, key points and sources."""
     from llmquiz import render
@@ -333,7 +381,12 @@ def show(
 @app.command()
 def stats(
     ctx: typer.Context,
-    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only this topic.")] = None,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            "--topic", "-t", metavar="TOPIC", help="Only this topic.", autocompletion=complete_topic
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
@@ -351,7 +404,9 @@ def stats(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many records.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", metavar="N", parser=whole_number(1), help="How many records.")
+    ] = 20,
     as_json: JsonOpt = False,
 ) -> None:
     """Past graded answers, newest first."""
@@ -376,7 +431,9 @@ def history(
 @bank_app.command("validate")
 def bank_validate(
     ctx: typer.Context,
-    paths: Annotated[list[Path] | None, typer.Argument(help="Bank files or folders.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(metavar="[PATH]...", help="Bank files or folders.")
+    ] = None,
 ) -> None:
     """Check bank files; print every problem as FILE:LINE: message."""
     from llmquiz.bank import check_bank
@@ -386,9 +443,9 @@ def bank_validate(
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
-        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
+        typer.echo(f"{plural(len(problems), 'problem')} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"OK: {len(bank.topics)} topics, {len(bank.questions)} questions.")
+    typer.echo(f"OK: {plural(len(bank.topics), 'topic')}, {plural(len(bank.questions), 'question')}.")
 
 
 @app.command("import")
@@ -396,11 +453,16 @@ def import_notes(
     file: Annotated[
         Path,
         typer.Argument(
-            help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export."
+            metavar="FILE",
+            help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export.",
         ),
     ],
-    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Topic slug for the questions.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the bank here.")] = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", "-t", metavar="TOPIC", help="Topic slug for the questions.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the bank here.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn notes, an Anki deck or a Quizlet export into a bank file."""
@@ -417,13 +479,13 @@ def import_notes(
         typer.echo(outcome.bank_yaml, nl=False)
     else:
         count, kind = len(outcome.result.items), outcome.result.format
-        typer.echo(f"Wrote {count} questions ({kind}) to {outcome.written_to}", err=True)
+        typer.echo(f"Wrote {plural(count, 'question')} ({kind}) to {outcome.written_to}", err=True)
 
 
 @app.command("export")
 def export_bank(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write.")],
     topic: TopicOpt = None,
     fmt: Annotated[
         ExportFormat | None,
@@ -444,7 +506,9 @@ def calibrate(
     csv_file: Annotated[
         Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")
     ],
-    gold: Annotated[str, typer.Option("--gold", help="The column with human grades.")] = "score",
+    gold: Annotated[
+        str, typer.Option("--gold", metavar="COLUMN", help="The column with human grades (default: score).")
+    ] = "score",
     as_json: JsonOpt = False,
 ) -> None:
     """Agreement of the grader with human grades."""
@@ -459,6 +523,9 @@ def calibrate(
     from llmquiz.render import calibration_text
 
     typer.echo(calibration_text(result))
+
+
+use_plain_usage(app, bank_app)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from llmquiz.exporting import PARENT_DECK
 from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
@@ -34,6 +35,7 @@ VERDICT_STYLES = {
     "incorrect": "bold red",
     "unanswered": "dim",
     "unrated": "dim",
+    "ungraded": "dim",
 }
 
 
@@ -53,18 +55,29 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
+def fancy(console: Console) -> bool:
+    """Box drawing and block characters: in a UTF-8 terminal without NO_COLOR; else ASCII."""
+    return console.is_terminal and not console.no_color and console.encoding.lower().startswith("utf")
+
+
 def table_box(console: Console) -> box.Box:
-    return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
+    return box.ROUNDED if fancy(console) else box.ASCII
 
 
 def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
 
+def record_score(record: HistoryRecord) -> str:
+    """A recorded answer's score; '-' for one that has none (grading cut short, open and unrated)."""
+    from llmquiz.history import UNGRADED, UNRATED  # loaded already: there is a record
+
+    return "-" if record.verdict in (UNGRADED, UNRATED) else str(record.score)
+
+
 def score_bar(score: int, console: Console, width: int = 20) -> Text:
     filled = round(score / 100 * width)
-    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
-    full, empty = ("█", "░") if fancy else ("#", ".")
+    full, empty = ("█", "░") if fancy(console) else ("#", ".")
     colour = "green" if score >= CORRECT_AT else "yellow" if score >= PARTIAL_AT else "red"
     return Text.assemble((full * filled, colour), (empty * (width - filled), "dim"), f" {score:3d}/100")
 
@@ -121,7 +134,7 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
         table.add_row(
             Text(record.question_id),
             Text(record.topic),
-            str(record.score),
+            record_score(record),
             verdict_text(record.verdict),
             Text(you),
         )
@@ -206,7 +219,7 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
             r.ts.replace("T", " ").rstrip("Z"),
             Text(r.mode),
             Text(r.question_id),
-            str(r.score),
+            record_score(r),
             verdict_text(r.verdict),
             str(r.self_rating or ""),
             Text(answer),
@@ -232,7 +245,7 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
     line = Text.assemble(
         outcome,
-        f": score {report.score:g} (pass mark {report.pass_mark:g}), "
+        f": score {report.score} (pass mark {report.pass_mark:g}), "
         f"{len(report.items) - report.unanswered}/{len(report.items)} answered",
     )
     if report.timed_out:
@@ -283,7 +296,7 @@ def calibration_text(result: CalibrationResult) -> str:
 
 
 def export_summary(outcome: ExportOutcome) -> str:
-    where = f"{outcome.notes} notes ({outcome.format}) to {outcome.written_to}"
+    where = f"{plural(outcome.notes, 'note')} ({outcome.format}) to {outcome.written_to}"
     if len(outcome.decks) == 1:
         return f"Wrote {where}, deck {outcome.decks[0].name}"
     return f"Wrote {where}, {len(outcome.decks)} decks under {PARENT_DECK}"
@@ -292,7 +305,8 @@ def export_summary(outcome: ExportOutcome) -> str:
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
         title=escape(
-            f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}"
+            f"{result.source_file}: {plural(len(result.items), 'question')} ({result.format}), "
+            f"topic {result.topic}"
         ),
         box=table_box(console),
     )

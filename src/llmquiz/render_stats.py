@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import make_console, score_bar, table_box
+from llmquiz.render import fancy, make_console, score_bar, table_box
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,14 +24,14 @@ def trend_chart(stats: Stats, console: Console) -> Text:
     points = list(stats.trend)[-TREND_DAYS:]
     if not points:
         return Text("No answers yet.", style="dim")
-    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
-    chars = SPARKS if fancy else "_.-=+*#@"
+    chars = SPARKS if fancy(console) else "_.-=+*#@"
     bars = "".join(chars[min(len(chars) - 1, int(p.mean_score / 100 * len(chars)))] for p in points)
     return Text.assemble(
         ("Score trend ", "bold"),
         f"{points[0].date} ",
         (bars, "cyan"),
-        f" {points[-1].date}  (last day: {points[-1].mean_score:.0f}, {points[-1].answered} answers)",
+        f" {points[-1].date}  (last day: {points[-1].mean_score:.0f}, "
+        f"{plural(points[-1].answered, 'answer')})",
     )
 
 
@@ -78,7 +79,7 @@ def confidence_line(stats: Stats) -> str:
     if not c.pairs or c.mean_self is None or c.mean_auto is None:
         return "Self-ratings: none yet (rate yourself 1-5 after each answer)."
     return (
-        f"Self-ratings: {c.pairs} answers; you rated yourself {c.mean_self:.0f} on average vs. "
+        f"Self-ratings: {plural(c.pairs, 'answer')}; you rated yourself {c.mean_self:.0f} on average vs. "
         f"{c.mean_auto:.0f} from the grader; over-confident {c.over_confident}, "
         f"under-confident {c.under_confident}."
     )
