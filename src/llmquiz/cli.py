@@ -304,7 +304,8 @@ def grade(
     from llmquiz.commands.examining import grade_one
 
     cfg = settings(ctx)
-    question, result = grade_one(cfg, question_id, answer)
+    with render.loading_status(enabled=not as_json) as on_step:
+        question, result = grade_one(cfg, question_id, answer, on_step)
     if as_json:
         emit_json(
             {

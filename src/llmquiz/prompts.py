@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from rich.console import Console
 from llmquiz import render
 from llmquiz.history import utc_now
 from llmquiz.session import Assessment, GradingService, TimeUp
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 RATING_PROMPT = "How well did you know this? 1-5, Enter skips ('r' = I was right, 'w' = I was wrong): "
 OPEN_RATING_PROMPT = "Compare with the reference. How well did you know this? 1-5, Enter skips: "
+EMPTY_ANSWER = "Empty answer: press Enter again to skip, or type your answer."
 MAX_PROMPT_TRIES = 3
 
 
@@ -82,7 +85,11 @@ class TerminalUI:
         self.console.print(render.question_panel(question, position, total, self.console, self._remaining()))
         try:
             with self._alarm():
-                return self._read("> ").strip()
+                answer = self._read("> ").strip()
+                if not answer:  # an Enter pressed by accident must not be graded 0 at once
+                    self.err.print(EMPTY_ANSWER)
+                    answer = self._read("> ").strip()
+                return answer
         except EOFError:
             self._input_ended = True
             return None
@@ -113,10 +120,22 @@ class TerminalUI:
                 signal.signal(signal.SIGALRM, previous)
 
     def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult:
-        if service.ready:
+        if service.ready or not service.needs_model(question, answer):
             return service.grade(question, answer)
-        with self.err.status("Loading the grading model…"):
+        with self.err.status(render.loading_label(service.step, service.first_use)) as status:
+            while not service.wait(timeout=0.1):  # name each step as loading reaches it
+                status.update(render.loading_label(service.step, service.first_use))
             return service.grade(question, answer)
+
+    def wait_for_grades(self, service: GradingService, pending: Sequence[Future[GradeResult]]) -> None:
+        label = f"Grading {plural(len(pending), 'answer')}…"
+        with self.err.status(label) as status:
+            while wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION).not_done:
+                if any(f.done() and f.exception() is not None for f in pending):
+                    return  # the session records every answer, then reports the error
+                status.update(
+                    label if service.ready else render.loading_label(service.step, service.first_use)
+                )
 
     def feedback(self, question: Question, result: GradeResult | None) -> None:
         self.console.print(render.feedback(question, result, self.console))

@@ -64,6 +64,17 @@ def table_box(console: Console) -> box.Box:
     return box.ROUNDED if fancy(console) else box.ASCII
 
 
+def loading_label(step: str | None, first_use: bool) -> str:
+    """What the learner waits for while the grader loads (steps: grading.progress)."""
+    if step == "verify":
+        return "Checking the model's weights (the first time after installing only: their sha256)…"
+    if step == "judge":
+        return "Loading the claim judge (it checks each claim of the answer against the key points)…"
+    if first_use:
+        return "Loading the grading model (the first time, torch and the weights are read from disk)…"
+    return "Loading the grading model…"
+
+
 def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
@@ -251,6 +262,28 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     if report.timed_out:
         line.append(" — time ran out; unanswered questions count 0")
     return Group(table, line)
+
+
+@contextmanager
+def loading_status(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the grader's loading step; yields the `on_step` callback."""
+    console = make_console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda step: None
+        return
+    status = console.status(loading_label(None, False))
+    first_use = False
+
+    def on_step(step: str) -> None:
+        nonlocal first_use
+        first_use = first_use or step == "verify"
+        status.update(loading_label(step, first_use))
+        status.start()  # shown from the first step on: nothing shows when nothing loads
+
+    try:
+        yield on_step
+    finally:
+        status.stop()
 
 
 @contextmanager

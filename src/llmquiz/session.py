@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import random
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from llmquiz.bank import DIFFICULTIES, Bank, Question
 from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
+from llmquiz.grading import progress
+from llmquiz.grading.kinds import grade_fixed
 from llmquiz.history import (
     UNGRADED,
     UNRATED,
@@ -76,6 +80,8 @@ class GradingService:
 
     The model loads first; then the session's questions are embedded a few at a time, in
     the order they will be asked, so grading the first answer never waits for the rest.
+    An answer that needs no model (empty, "no idea", short, choice) never waits for it;
+    `submit` grades in the background (the exam never makes the learner wait).
     """
 
     PREPARE_CHUNK = 4
@@ -94,6 +100,10 @@ class GradingService:
         self._error: BaseException | None = None
         self._loaded = threading.Event()
         self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
+        self.step: str | None = None  # the loading step running now (progress.STEPS), for the UI
+        self.first_use = False  # the weights were verified: the first load after an install
+        self._queue: queue.SimpleQueue[tuple[Future[GradeResult], Question, str]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def start(self) -> GradingService:
         self._thread.start()
@@ -101,7 +111,8 @@ class GradingService:
 
     def _load(self) -> None:
         try:
-            self.grader.load()
+            with progress.listening(self._on_step):
+                self.grader.load()
         except BaseException as exc:  # handed to the main thread in wait()
             self._error = exc
             return
@@ -113,25 +124,58 @@ class GradingService:
             except Exception:  # grading embeds what it needs itself; never fail here
                 return
 
+    def _on_step(self, step: str) -> None:
+        self.first_use = self.first_use or step == progress.VERIFY
+        self.step = step
+
     @property
     def ready(self) -> bool:
         return self._loaded.is_set()
 
-    def wait(self) -> None:
-        """Block until the model is loaded; fall back to lexical grading if torch is missing."""
-        self._loaded.wait()
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the model is loaded (False: `timeout` passed first); maybe fall back to lexical."""
+        if not self._loaded.wait(timeout):
+            return False
         if self._error is None:
-            return
-        error, self._error = self._error, None
+            return True
+        error = self._error
         if isinstance(error, GraderUnavailableError) and self._fallback is not None:
+            self._error = None
             self.warnings.append(f"{error}; grading with the lexical grader instead")
             self.grader = self._fallback()
-            return
-        raise error
+            return True
+        raise error  # to every later grade too: the model never loaded
+
+    @staticmethod
+    def needs_model(question: Question, answer: str) -> bool:
+        """Whether grading this answer waits for the model (an empty answer does not)."""
+        return question.auto_graded and grade_fixed(question, answer) is None
 
     def grade(self, question: Question, answer: str) -> GradeResult:
+        fixed = grade_fixed(question, answer) if question.auto_graded else None
+        if fixed is not None:  # what the grader would give: it grades these first, the same way
+            return fixed
         self.wait()
         return self.grader.grade(question, answer)
+
+    def submit(self, question: Question, answer: str) -> Future[GradeResult]:
+        """Grade in a background thread, in the order submitted; the future holds the result."""
+        future: Future[GradeResult] = Future()
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="llmquiz-grading", daemon=True)
+            self._worker.start()
+        self._queue.put((future, question, answer))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, question, answer = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self.grade(question, answer))
+            except BaseException as exc:  # handed to the session with the future
+                future.set_exception(exc)
 
 
 @dataclass(frozen=True)
@@ -156,6 +200,10 @@ class SessionUI(Protocol):
     def ask(self, question: Question, position: int, total: int | None) -> str | None: ...
 
     def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult: ...
+
+    def wait_for_grades(self, service: GradingService, pending: Sequence[Future[GradeResult]]) -> None:
+        """The exam is over: wait for the answers still being graded in the background."""
+        ...
 
     def feedback(self, question: Question, result: GradeResult | None) -> None: ...
 
@@ -191,6 +239,17 @@ class TimeUp(Exception):
     """The exam's time limit ran out while the learner was answering."""
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An exam answer being graded in the background; recorded once graded."""
+
+    question: Question
+    answer: str
+    elapsed: float
+    answered_at: datetime
+    future: Future[GradeResult]
+
+
 class Session:
     """Runs one plan: asks, grades, records each answer in the history as soon as it is final."""
 
@@ -208,14 +267,21 @@ class Session:
         self.home = home
         self.clock = clock
         self.summary = SessionSummary(session=new_session_id(), mode=plan.mode)
+        self._pending: list[_Pending] = []
 
     def run(self) -> SessionSummary:
         try:
-            self._loop()
+            try:
+                self._loop()
+            except TimeUp:
+                self.summary.timed_out = True
+            self._settle(wait=True)
         except KeyboardInterrupt:
             self.summary.interrupted = True
-        except TimeUp:
-            self.summary.timed_out = True
+            self._settle(wait=False)
+        except BaseException:
+            self._settle(wait=False)
+            raise
         self.summary.warnings.extend(self.service.warnings)
         return self.summary
 
@@ -232,8 +298,44 @@ class Session:
             if self.plan.deadline is not None and self.clock() > self.plan.deadline:
                 raise TimeUp  # an answer typed after the bell does not count
             elapsed = (self.clock() - started).total_seconds()
+            if not self.plan.feedback and question.auto_graded:
+                # no feedback until the end: grade in the background, never between questions
+                future = self.service.submit(question, answer)
+                self._pending.append(_Pending(question, answer, elapsed, self.clock(), future))
+                self._record_graded()
+                continue
             outcome = self._answer(question, answer, elapsed)
             self.plan.source.report(question, outcome.record.effective_score)
+
+    def _record_graded(self) -> None:
+        """Record the background-graded answers whose grades are in, in the order asked."""
+        while self._pending and self._pending[0].future.done():
+            self._record_pending(self._pending.pop(0))
+
+    def _record_pending(self, p: _Pending) -> None:
+        """Record one background-graded answer; ungraded when grading failed (then raise why)."""
+        error = p.future.exception() if p.future.done() else None
+        result = p.future.result() if p.future.done() and error is None else None
+        self._record(p.question, p.answer, result, Assessment(), p.elapsed, p.answered_at)
+        if error is not None:
+            raise error
+
+    def _settle(self, *, wait: bool) -> None:
+        """The loop is over: record every answer still graded in the background.
+
+        With `wait` the grades are waited for (the clock has stopped); without (Ctrl-C, an
+        error), what is not graded yet is recorded as ungraded. Nothing answered is lost.
+        """
+        if wait and self._pending:
+            self.ui.wait_for_grades(self.service, [p.future for p in self._pending])
+        errors: list[Exception] = []
+        while self._pending:
+            try:
+                self._record_pending(self._pending.pop(0))
+            except Exception as exc:  # every answer is recorded first; then the first error
+                errors.append(exc)
+        if errors and wait:
+            raise errors[0]
 
     def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
         result = None
@@ -260,6 +362,7 @@ class Session:
         result: GradeResult | None,
         assessment: Assessment,
         elapsed: float,
+        when: datetime | None = None,
     ) -> Outcome:
         if result is not None:
             score, verdict, missed = result.score, result.verdict, result.missed
@@ -282,7 +385,7 @@ class Session:
             verdict=verdict,
             missed=missed,
             grader=grader,
-            when=self.clock(),
+            when=when or self.clock(),
             self_rating=assessment.self_rating,
             override=assessment.override,
             elapsed_s=round(elapsed, 1),
