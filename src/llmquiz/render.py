@@ -75,6 +75,16 @@ def loading_label(step: str | None, first_use: bool) -> str:
     return "Loading the grading model…"
 
 
+def disputed(value: float | None, grader: float | None, unit: str = "") -> str:
+    """A figure, and where a dispute changed it what the grader's scores give: '0 (grader 94, disputed)'."""
+    if value is None:
+        return "-"
+    shown = f"{value:.0f}{unit}"
+    if grader is not None and f"{grader:.0f}" != f"{value:.0f}":
+        return f"{shown} (grader {grader:.0f}{unit}, disputed)"
+    return shown
+
+
 def verdict_text(verdict: str) -> Text:
     return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
@@ -167,14 +177,14 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         ("mastery", "right"),
         ("due", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column == "mastery")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
             Text(row["topic"]),
             Text(row["title"]),
             str(row["questions"]),
             str(row["answered"]),
-            f"{row['mastery']:.0f}%",
+            disputed(row["mastery"], row.get("grader_mastery"), "%"),
             str(row["due"]),
         )
     return table

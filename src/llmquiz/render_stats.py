@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import fancy, make_console, score_bar, table_box
+from llmquiz.render import disputed, fancy, make_console, score_bar, table_box
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def trend_chart(stats: Stats, console: Console) -> Text:
         ("Score trend ", "bold"),
         f"{points[0].date} ",
         (bars, "cyan"),
-        f" {points[-1].date}  (last day: {points[-1].mean_score:.0f}, "
+        f" {points[-1].date}  (last day: {disputed(points[-1].mean_score, points[-1].grader_mean_score)}, "
         f"{plural(points[-1].answered, 'answer')})",
     )
 
@@ -44,11 +44,14 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
     table.add_column("due", justify="right")
     table.add_column("disputed", justify="right")
     for t in stats.topics:
+        bar = score_bar(round(t.mastery), console, width=12)
+        if disputed(t.mastery, t.grader_mastery) != disputed(t.mastery, None):
+            bar.append(f" (grader {t.grader_mastery:.0f}, disputed)")
         table.add_row(
             Text(t.topic),
             f"{t.answered}/{t.questions}",
-            f"{t.mean_score:.0f}" if t.mean_score is not None else "-",
-            score_bar(round(t.mastery), console, width=12),
+            disputed(t.mean_score, t.grader_mean_score),
+            bar,
             str(t.due),
             f"{t.override_rate:.0%}" if t.override_rate is not None else "-",
         )
@@ -60,7 +63,7 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
-        table.add_row(Text(weak.id), f"{weak.mean_score:.0f}")
+        table.add_row(Text(weak.id), disputed(weak.mean_score, weak.grader_mean_score))
     return table
 
 
