@@ -116,7 +116,9 @@ def test_option_values_are_named_in_help() -> None:
         pytest.param(["history", "--limit", "-3"], "-3 is too small: it must be at least 1", id="limit"),
         pytest.param(["exam", "--time-limit", "soon"], "'soon' is not a number of minutes", id="minutes"),
         pytest.param(
-            ["exam", "--time-limit", "0"], "the time limit must be more than 0 minutes", id="no-time"
+            ["exam", "--time-limit", "0"],
+            "--time-limit must be a number of minutes, more than 0",
+            id="no-time",
         ),
     ],
 )

@@ -287,3 +287,27 @@ def test_answers_file_with_a_time_limit_is_a_usage_error(tmp_path: Path) -> None
     path = write_answers(tmp_path, bank_answers("rag", 1))
     result = runner.invoke(app, [*LEXICAL, "exam", "--answers", str(path), "--time-limit", "5"])
     assert result.exit_code == 2 and "--time-limit" in result.stderr
+
+
+def test_exam_json_names_a_repeated_misconception_with_its_correction(tmp_path: Path) -> None:
+    q = next(q for q in yaml.safe_load((QUESTIONS / "sft.yaml").read_text(encoding="utf-8"))["questions"]
+             if q["id"] == "sft-lora")  # fmt: skip
+    wrong = q["misconceptions"][0]
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump({"sft-lora": wrong["claim"]}), encoding="utf-8")
+    out = runner.invoke(app, [*LEXICAL, "exam", "--answers", str(answers), "--json"])
+    assert out.exit_code == 1, out.output
+    (item,) = json.loads(out.stdout)["questions"]
+    assert item["verdict"] == "incorrect"
+    assert {"claim", "correction"} == set(item["wrong_claims"][0])
+    assert " ".join(wrong["correction"].split()) in [w["correction"] for w in item["wrong_claims"]]
+
+
+def test_grade_shows_what_was_wrong_and_what_is_true() -> None:
+    out = runner.invoke(
+        app, [*LEXICAL, "grade", "sft-lora", "LoRA quantizes the frozen base model to 4 bits to save memory."]
+    )
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert "Not right:" in text and "actually:" in text
+    assert "QLoRA" in text  # the bank's correction

@@ -49,7 +49,8 @@ def test_export_topic_rag_holds_one_note_per_question(tmp_path: Path) -> None:
     first = RAG.questions[0]
     assert (question, qid) == (first.question, first.id) and answer.startswith(first.answer[:40])
     assert key_points == "<ul>" + "".join(f"<li>{point}</li>" for point in first.key_points) + "</ul>"
-    assert choices == misconceptions == ""  # a free question, and the shipped bank has none yet
+    assert choices == ""  # a free question
+    assert first.misconceptions and all(m.claim in misconceptions for m in first.misconceptions)
     (choice,) = [q for q in RAG.questions if q.kind == "choice"]
     shown = rows[RAG.questions.index(choice)][1].split("\x1f")[1]
     assert shown == "<ol>" + "".join(f"<li>{text}</li>" for text in choice.choices) + "</ol>"
@@ -171,7 +172,7 @@ def test_the_history_file_is_never_an_export_target(tmp_path: Path, llmquiz_home
     history = history_file(llmquiz_home)
     history.parent.mkdir(parents=True)
     history.write_text('{"keep": true}\n', encoding="utf-8")
-    assert "is the history file; not overwritten" in refused(tmp_path, history)
+    assert "refusing to write over the history" in refused(tmp_path, history)
     assert history.read_text(encoding="utf-8") == '{"keep": true}\n'
 
 
@@ -179,20 +180,20 @@ def test_a_bank_file_being_exported_is_not_overwritten(tmp_path: Path) -> None:
     bank = tmp_path / "decoding.yaml"
     bank.write_text(MISCONCEPTION_BANK, encoding="utf-8")
     result = runner.invoke(app, ["--bank", str(bank), "export", "-o", str(bank)])
-    assert result.exit_code == 2 and "is a bank file this command reads" in result.stderr
+    assert result.exit_code == 2 and "refusing to write over an input of this command" in result.stderr
     assert bank.read_text(encoding="utf-8") == MISCONCEPTION_BANK
 
 
-def test_folders_and_links_are_refused(tmp_path: Path) -> None:
+def test_folders_are_refused_and_links_followed_to_a_regular_file(tmp_path: Path) -> None:
     folder = tmp_path / "folder.apkg"
     folder.mkdir()
-    assert "not a regular file" in refused(tmp_path, folder)
+    assert "is a folder" in refused(tmp_path, folder)
     real = tmp_path / "real.apkg"
     real.write_bytes(b"keep")
     link = tmp_path / "link.apkg"
     link.symlink_to(real)
-    assert "is a symbolic link" in refused(tmp_path, link)
-    assert real.read_bytes() == b"keep"
+    export("--topic", "rag", "-o", str(link))  # through a link to a regular file: its target
+    assert link.is_symlink() and zipfile.is_zipfile(real)
 
 
 def test_an_unknown_topic_writes_nothing(tmp_path: Path) -> None:

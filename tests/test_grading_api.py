@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmquiz.bank import Question
-from llmquiz.errors import BadInputError, BankError
+from llmquiz.errors import BadInputError, InputFileError
 from llmquiz.grading import CORRECT_AT, PARTIAL_AT, GradeResult, make_grader, verdict_for
 from llmquiz.grading.calibrate import calibrate, read_graded_csv, roc_auc, spearman, youden_threshold
 
@@ -235,7 +235,7 @@ def test_read_graded_csv(tmp_path: Path) -> None:
 def test_read_graded_csv_problems(tmp_path: Path, content: str, line: int, message: str) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(BankError) as info:
+    with pytest.raises(InputFileError) as info:
         read_graded_csv(path)
     problem = info.value.problems[0]
     assert (problem.file, problem.line) == (str(path), line)
@@ -243,7 +243,7 @@ def test_read_graded_csv_problems(tmp_path: Path, content: str, line: int, messa
 
 
 def test_read_graded_csv_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(BankError):
+    with pytest.raises(InputFileError):
         read_graded_csv(tmp_path / "nope.csv")
 
 

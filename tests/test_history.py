@@ -170,3 +170,28 @@ def test_any_answer_text_round_trips(
     original = record(7, answer=answer, self_rating=rating)
     append_record(home, original)
     assert read_history(home).records == [original]
+
+
+@pytest.mark.parametrize(
+    ("changes", "kept"),
+    [
+        pytest.param({"score": 0}, True, id="score-0"),
+        pytest.param({"score": 100}, True, id="score-100"),
+        pytest.param({"score": -500}, False, id="score-minus-500"),
+        pytest.param({"score": 5000}, False, id="score-5000"),
+        pytest.param({"score": 10**23}, False, id="score-1e23"),
+        pytest.param({"ts": "1970-01-01T00:00:00Z"}, True, id="ts-1970"),
+        pytest.param({"ts": "9999-12-31T23:59:59Z"}, False, id="ts-9999"),
+        pytest.param({"ts": "0001-01-01T00:00:00+14:00"}, False, id="ts-0001-east"),
+        pytest.param({"elapsed_s": 12.5}, True, id="elapsed-seconds"),
+        pytest.param({"elapsed_s": "slow"}, False, id="elapsed-text"),
+        pytest.param({"elapsed_s": -3}, False, id="elapsed-negative"),
+        pytest.param({"v": "1"}, False, id="version-text"),
+    ],
+)
+def test_records_are_validated_on_read(llmquiz_home: Path, changes: dict[str, object], kept: bool) -> None:
+    data = {**record(1).to_dict(), **changes}
+    llmquiz_home.mkdir(parents=True)
+    history_file(llmquiz_home).write_text(json.dumps(data) + "\n", encoding="utf-8")
+    log = read_history(llmquiz_home)
+    assert (len(log.records), len(log.warnings)) == ((1, 0) if kept else (0, 1))

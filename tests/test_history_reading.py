@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmquiz import history
-from llmquiz.history import HistoryRecord, append_record, read_history
+from llmquiz.history import HistoryRecord, append_record, damage_warnings, read_history
 from llmquiz.paths import history_file
 
 WRITTEN = HistoryRecord(
@@ -76,6 +76,18 @@ ODD_LINES = [
     pytest.param(b"null", id="null"),
     pytest.param(b'{"ts": "\xff"}', id="bad-utf8"),
     pytest.param(PLAIN[:-9], id="torn"),
+    pytest.param(line(score=-1), id="score-negative"),
+    pytest.param(line(score=101), id="score-101"),
+    pytest.param(line(score=10**23), id="score-huge"),
+    pytest.param(PLAIN.replace(b'"score": 64', b'"score": 1e400'), id="score-infinite"),
+    pytest.param(line(ts="9999-12-31T23:59:59Z"), id="ts-year-9999"),
+    pytest.param(line(ts="0001-01-01T00:00:00+14:00"), id="ts-year-1-east-of-utc"),
+    pytest.param(line(ts="1969-12-31T23:59:59Z"), id="ts-before-1970"),
+    pytest.param(line(ts="2199-12-31T23:59:59"), id="ts-naive-near-the-end"),
+    pytest.param(line(elapsed_s=-1), id="elapsed-negative"),
+    pytest.param(line(elapsed_s=1e300), id="elapsed-huge"),
+    pytest.param(line(elapsed_s=True), id="elapsed-bool"),
+    pytest.param(b"[" * 5000 + b"]" * 5000, id="deep-array"),
 ]
 
 
@@ -93,7 +105,7 @@ def assert_reads_like_line_by_line(home: Path, raw: bytes) -> None:
     log = read_history(home)
     records, damaged = read_line_by_line(raw)
     assert list(map(repr, log.records)) == list(map(repr, records))  # 12 == 12.0 == True: not enough
-    assert log.warnings == [f"{history_file(home)}:{n}: damaged record skipped" for n in damaged]
+    assert log.warnings == damage_warnings(history_file(home), damaged)  # one warning for them all
 
 
 @pytest.mark.parametrize("odd", ODD_LINES)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmquiz.bank import QUESTION_ID, parse_bank_text
-from llmquiz.errors import BadInputError, BankError
+from llmquiz.errors import BadInputError, InputFileError
 from llmquiz.importer import (
     OPEN_ANSWER,
     ImportedItem,
@@ -329,50 +329,6 @@ def test_flashcard_fixture() -> None:
     assert result.warnings == ("cards.txt:41: card 3 has no answer; imported as an open question",)
 
 
-READING_LISTS = """# RLHF notes
-
-## What is RLHF?
-RLHF fine-tunes a model on human preferences through a reward model.
-
-Reading list:
-- https://arxiv.org/abs/2203.02155
-
-## What is DPO?
-DPO optimises the policy on preference pairs directly, without a reward model.
-
-Further reading: https://arxiv.org/abs/2305.18290
-
-## What is PPO?
-- a policy-gradient method with a clipped objective
-- References:
-  - https://arxiv.org/abs/1707.06347
-- each update stays close to the old policy
-
-### See also
-- the TRPO paper
-
-## What causes hallucination?
-Sources: noisy training data and decoding that favours fluent guesses.
-"""
-
-
-def test_reading_lists_are_dropped_from_answers_and_key_points(tmp_path: Path) -> None:
-    path = tmp_path / "rlhf.md"
-    path.write_text(READING_LISTS, encoding="utf-8")
-    result = import_notes(path)
-    rlhf, dpo, ppo, hallucination = result.items
-    assert rlhf.answer == "RLHF fine-tunes a model on human preferences through a reward model."
-    assert dpo.answer == "DPO optimises the policy on preference pairs directly, without a reward model."
-    assert ppo.answer == (
-        "- a policy-gradient method with a clipped objective\n- each update stays close to the old policy"
-    )
-    written = render_bank_yaml(result)
-    for listed in ("Reading list", "Further reading", "arxiv", "References", "See also", "TRPO"):
-        assert listed not in written
-    # 'Sources:' without a link may be content, and is kept
-    assert hallucination.answer.startswith("Sources: noisy training data")
-
-
 def test_inline_q_and_a_markers(tmp_path: Path) -> None:
     path = tmp_path / "inline.txt"
     path.write_text("Q: What is top-p sampling?\nA: Sampling from the smallest set of tokens\n", "utf-8")
@@ -452,16 +408,16 @@ def test_render_bank_yaml_shape() -> None:
         pytest.param(b"1. Caf\xe9?\n- cr\xe8me\n", "not valid UTF-8", id="latin-1"),
     ],
 )
-def test_bad_input_is_a_bank_error(tmp_path: Path, content: bytes, message: str) -> None:
+def test_bad_input_is_an_input_file_error(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes(content)
-    with pytest.raises(BankError, match=message) as caught:
+    with pytest.raises(InputFileError, match=message) as caught:
         import_notes(path)
     assert caught.value.problems[0].file == str(path)
 
 
-def test_missing_file_is_a_bank_error(tmp_path: Path) -> None:
-    with pytest.raises(BankError, match="no such file"):
+def test_missing_file_is_an_input_file_error(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
         import_notes(tmp_path / "missing.md")
 
 

@@ -56,6 +56,27 @@ rows columns | sine cosine | absolute relative | mean max | cosine euclidean | v
 chunk document | small large | short long | pre-norm post-norm | batch layer | dropout weight-decay |
 """.replace("\n", " ")
 
+# Words that can stand for one another without changing a claim: a paraphrase differs from a
+# point in words too, and the judge must learn that only some changes reverse it.
+SYNONYMS = """
+keeps stores | keep store | kept stored | earlier previous | prior previous | past previous |
+faster quicker | reduces lowers | reduce lower | reduces cuts | reduced lowered | increases raises |
+increase raise | grows increases | large big | larger bigger | small little | many numerous |
+uses employs | use apply | helps aids | shows indicates | retrieves fetches | retrieve fetch |
+documents texts | passages chunks | answer response | answers responses | computes calculates |
+compute calculate | computed calculated | requires needs | require need | avoids prevents |
+avoid prevent | method technique | approach method | often frequently | usually typically |
+about roughly | approximately roughly | gives provides | give provide | adds appends |
+each every | whole entire | fewer less | quickly rapidly | slow sluggish | costly expensive |
+cheap inexpensive | important key | main primary | common frequent | generates produces |
+generate produce | generated produced | model network | weights parameters | builds constructs |
+learns acquires | learned acquired | tuned adjusted | removes drops | remove drop | combines merges |
+combine merge | selects picks | select pick | chosen picked | split divided | splits divides |
+ensures guarantees | improves boosts | improve boost | hurts harms | measures quantifies |
+measure quantify | compares contrasts | limit cap | limits caps | allows lets | allow let |
+enables allows | makes renders | prompt input | query request | queries requests | llm model |
+""".replace("\n", " ")
+
 _NEGATABLE = re.compile(
     r"\b(is|are|was|were|can|will|does|do|did|should|must|has|have|may|could|would)\b(?!\s+not\b)",
     re.IGNORECASE,
@@ -80,6 +101,7 @@ def _pairs_of(spec: str) -> dict[str, str]:
 
 _OPPOSITE = _pairs_of(tx.OPPOSITE_PAIRS)
 _CONTRAST = _pairs_of(CONTRAST_TERMS)
+_SYNONYM = _pairs_of(SYNONYMS)
 
 
 def negate(sentence: str) -> str | None:
@@ -147,6 +169,20 @@ def swap_roles(
         pattern = re.compile(rf"\b({re.escape(a)}|{re.escape(b)})\b", re.IGNORECASE)
         return pattern.sub(lambda m: b if m.group(0).lower() == a else a, sentence)
     return _swap_word(sentence, _CONTRAST, rng, within)
+
+
+def paraphrase(sentence: str, rng: random.Random) -> str | None:
+    """The sentence with one to three words replaced by synonyms: the same claim in other words."""
+    spots = [m for m in re.finditer(r"[A-Za-z][\w-]*", sentence) if m.group(0).lower() in _SYNONYM]
+    if not spots:
+        return None
+    chosen = sorted(rng.sample(spots, min(len(spots), rng.randint(1, 3))), key=lambda m: m.start())
+    out, pos = [], 0
+    for m in chosen:
+        new = _SYNONYM[m.group(0).lower()]
+        out += [sentence[pos : m.start()], new[0].upper() + new[1:] if m.group(0)[0].isupper() else new]
+        pos = m.end()
+    return "".join([*out, sentence[pos:]])
 
 
 def change_number(sentence: str, rng: random.Random) -> str | None:
@@ -279,7 +315,15 @@ def build_pairs(
                     if clause != stated and overlap(point, clause) >= 0.6 and len(clause.split()) >= 4:
                         add(clause, point, SUPPORT, "reference-clause")
                         break
-            add(point, point, SUPPORT, "point-itself")
+            if rng.random() < 0.25:
+                add(point, point, SUPPORT, "point-itself")
+            reworded = paraphrase(point, rng)
+            add(reworded, point, SUPPORT, "point-reworded")
+            if score >= 0.5:
+                add(paraphrase(stated, rng), point, SUPPORT, "sentence-reworded")
+            if reworded:  # other words and a reversal together: only the reversal decides
+                add(negate(reworded), point, CONTRADICT, "reworded-negated")
+                add(swap_opposite(reworded, rng, point), point, CONTRADICT, "reworded-opposite")
             for sentence in seed_of.get(q.id, ()):
                 cos = similar.get((point, sentence)) if similar else None
                 lexical = overlap(point, sentence)
@@ -312,11 +356,14 @@ def build_pairs(
                 add(rng.choice(near), point, NEITHER, "neighbour-point")
             if rng.random() < 0.6:
                 add(rng.choice(far_pool), point, NEITHER, "far-off")
-            add(term_list(point, rng), point, NEITHER, "term-list")
+            if rng.random() < 0.5:
+                add(term_list(point, rng), point, NEITHER, "term-list")
             if rng.random() < 0.5:
                 add(q.question, point, NEITHER, "question-echo")
+        truths = [*q.key_points, *sentences]
         for wrong in q.misconceptions:
             add(wrong.claim, wrong.claim, SUPPORT, "point-itself")
+            add(paraphrase(wrong.claim, rng), wrong.claim, SUPPORT, "point-reworded")
             add(wrong.correction, wrong.claim, CONTRADICT, "misconception-corrected")
             add(wrong.claim, wrong.correction, CONTRADICT, "misconception-against-truth")
             restated, score = best_sentence(wrong.correction, [*q.key_points, *sentences])
@@ -329,6 +376,10 @@ def build_pairs(
                 add(rng.choice(unrelated_points), wrong.claim, NEITHER, "point-beside-misconception")
             add(rng.choice(far_pool), wrong.claim, NEITHER, "far-off")
             add(term_list(wrong.claim, rng), wrong.claim, NEITHER, "term-list")
+            # what the bank says is true never supports a mistake, however close its words
+            for truth in rng.sample(truths, min(3, len(truths))):
+                if truth != restated:
+                    add(truth, wrong.claim, NEITHER, "truth-beside-misconception")
     pairs = list({(p.premise, p.hypothesis): p for p in pairs}.values())
     rng.shuffle(pairs)
     return pairs

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from llmquiz.errors import BankError, Problem, UnknownQuestionError, UnknownTopicError
+from llmquiz.errors import BankError, InputFileError, Problem, UnknownQuestionError, UnknownTopicError
+from llmquiz.inputfiles import line_of, parse_yaml, read_text_file
+from llmquiz.wording import did_you_mean
 
 KINDS = ("free", "short", "choice", "open")
 DIFFICULTIES = ("easy", "medium", "hard")
-MAX_BANK_FILE_BYTES = 10 * 1024 * 1024
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 TOP_KEYS = {"topic", "title", "questions"}
@@ -103,20 +103,19 @@ class Bank:
         try:
             return self._by_id[question_id]
         except KeyError:
-            hint = _did_you_mean(question_id, list(self._by_id)) or " (see `llmquiz list`)"
+            hint = did_you_mean(question_id, list(self._by_id)) or " (see `llmquiz list`)"
             raise UnknownQuestionError(f"unknown question id: {question_id!r}{hint}") from None
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id
 
     def topic(self, slug: str) -> Topic:
-        """The topic with this slug; slugs are lowercase, so `Rag` finds `rag`."""
-        wanted = slug.lower()
+        wanted = slug.lower()  # slugs are lowercase: `--topic Rag` is the topic rag
         for topic in self.topics:
             if topic.slug == wanted:
                 return topic
         slugs = [t.slug for t in self.topics]
-        hint = _did_you_mean(wanted, slugs)
+        hint = did_you_mean(wanted, slugs)
         raise UnknownTopicError(f"unknown topic: {slug!r}{hint} (topics: {', '.join(slugs) or 'none'})")
 
     def select(self, topics: Sequence[str] = ()) -> list[Question]:
@@ -127,138 +126,7 @@ class Bank:
         return [q for topic in chosen.values() for q in topic.questions]
 
 
-def _did_you_mean(name: str, known: list[str]) -> str:
-    """ "; did you mean 'rag'?" for the closest known name, or '' when none is close."""
-    import difflib
-
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
-    if not close:  # 'rag-what' for 'rag-what-is': a prefix of exactly one name
-        close = [k for k in known if k.startswith(name)] if len(name) >= 3 else []
-        close = close if len(close) == 1 else []
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-# --- YAML with line numbers and duplicate-key detection --------------------------------
-
-
-class _LineDict(dict):
-    """A mapping that remembers the line of itself and of each of its keys."""
-
-    line: int = 0
-    key_lines: dict[Any, int]
-
-
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _BankLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader (no Python tags) that records line numbers and duplicate keys."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicate_keys: list[tuple[int, Any]] = []
-
-
-def _construct_mapping(loader: _BankLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    mapping = _LineDict()
-    mapping.line = node.start_mark.line + 1
-    mapping.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float | bool) and key is not None:
-            key = str(key)
-        line = key_node.start_mark.line + 1
-        if key in mapping:
-            loader.duplicate_keys.append((line, key))
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.key_lines[key] = line
-    return mapping
-
-
-class _LineList(list):
-    """A sequence that remembers the line of each of its items."""
-
-    item_lines: list[int]
-
-
-def _construct_sequence(loader: _BankLoader, node: yaml.SequenceNode) -> _LineList:
-    items = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-    items.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return items
-
-
-_BankLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_BankLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-
-
-def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
-    """Parse YAML safely; syntax errors and duplicate keys come back as problems."""
-    loader = _BankLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        reason = exc.problem or "invalid YAML"
-        tag = re.search(r"constructor for the tag '([^']*)'", reason)
-        if tag:
-            reason = "tag not allowed: " + tag.group(1).replace("tag:yaml.org,2002:", "!!")
-        return None, [Problem(file, line, f"invalid YAML: {reason}")]
-    except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, f"invalid YAML: {exc}")]
-    finally:
-        loader.dispose()
-    problems = [Problem(file, line, f"duplicate key {key!r}") for line, key in loader.duplicate_keys]
-    return data, problems
-
-
-def read_input_bytes(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> bytes:
-    """Read an input file whole; raise BankError naming the file for anything unreadable."""
-    file = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise BankError([Problem(file, 1, too_large_message(size, max_bytes))])
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise BankError([Problem(file, 0, "no such file")]) from None
-    except IsADirectoryError:
-        raise BankError([Problem(file, 0, "is a folder, not a file")]) from None
-    except OSError as exc:
-        raise BankError([Problem(file, 0, f"cannot read: {exc.strerror or exc}")]) from None
-
-
-def too_large_message(size: int, max_bytes: int) -> str:
-    limit_mb = max_bytes / 1024 / 1024
-    return f"file too large ({size / 1024 / 1024:.1f} MB; the limit is {limit_mb:g} MB)"
-
-
-def decode_text(raw: bytes, file: str) -> str:
-    """UTF-8 text of a file's bytes; BankError with FILE:LINE for binary or undecodable data."""
-    if b"\x00" in raw[:8192]:
-        raise BankError([Problem(file, 1, "binary data, not a text file")])
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise BankError([Problem(file, line, "not valid UTF-8 text")]) from None
-
-
-def read_text_file(path: Path, max_bytes: int = MAX_BANK_FILE_BYTES) -> str:
-    """Read a UTF-8 text file; raise BankError with FILE:LINE for anything unreadable."""
-    return decode_text(read_input_bytes(path, max_bytes), str(path))
-
-
 # --- validation -------------------------------------------------------------------------
-
-
-def line_of(mapping: Any, key: str | None = None, default: int = 1) -> int:
-    if isinstance(mapping, _LineDict):
-        if key is not None and key in mapping.key_lines:
-            return mapping.key_lines[key]
-        return mapping.line
-    return default
 
 
 def _is_text(value: Any) -> bool:
@@ -447,33 +315,39 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
                 problems.append(Problem(file, line, f"duplicate id {qid!r} (first at line {seen[qid]})"))
             else:
                 seen[qid] = line
-        # a duplicate is checked all the same: every problem of every entry is reported
-        question = _build_question(raw, slug, file, problems, item_line)
+        question = _build_question(raw, slug, file, problems, item_line)  # a duplicate's problems too
         if question is not None and not duplicate:
             questions.append(question)
     problems.sort(key=lambda problem: problem.line)
-    topic = Topic(
-        slug=slug,
-        title=str(title).strip(),
-        file=file,
-        questions=tuple(questions),
-        entries=tuple(seen.items()),
-    )
+    topic = Topic(slug, str(title).strip(), file, tuple(questions), entries=tuple(seen.items()))
     return topic, problems
 
 
 def bank_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders into their *.yaml / *.yml files (sorted); keep files as given."""
+    """Expand folders into their *.yaml / *.yml files (sorted); keep files as given.
+
+    A file named twice (or reached through two names) is read once.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in BANK_SUFFIXES and p.is_file())
+            try:
+                found = sorted(p for p in path.iterdir() if p.suffix in BANK_SUFFIXES and p.is_file())
+            except OSError as exc:
+                raise BankError(
+                    [Problem(str(path), 0, f"cannot list the folder: {exc.strerror or exc}")]
+                ) from None
             if not found:
                 raise BankError([Problem(str(path), 0, "no .yaml bank files in this folder")])
             files.extend(found)
         else:
             files.append(path)
-    return files
+    return _distinct(files)
+
+
+def _distinct(files: list[Path]) -> list[Path]:
+    real = [os.path.realpath(path) for path in files]
+    return [path for index, path in enumerate(files) if real[index] not in real[:index]]
 
 
 def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:
@@ -483,7 +357,7 @@ def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:
     for path in bank_files(paths):
         try:
             text = read_text_file(path)
-        except BankError as exc:
+        except InputFileError as exc:
             problems.extend(exc.problems)
             continue
         topic, file_problems = parse_bank_text(text, str(path))
@@ -508,8 +382,7 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
                 )
             )
         topic_files.setdefault(topic.slug, topic.file)
-        entries = topic.entries or tuple((q.id, q.line) for q in topic.questions)
-        for qid, line in entries:  # entries with other problems too: every problem is reported
+        for qid, line in topic.entries or [(q.id, q.line) for q in topic.questions]:  # bad ones too
             place = f"{topic.file}:{line}"
             if qid in id_places and id_places[qid] != place:
                 problems.append(Problem(topic.file, line, f"duplicate id {qid!r} (also at {id_places[qid]})"))

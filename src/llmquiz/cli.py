@@ -3,66 +3,37 @@
 from __future__ import annotations
 
 import enum
-import json
-import math
 import sys
-import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from llmquiz import __version__
+from llmquiz import cli_args as opt  # the options several commands share
 from llmquiz.bank import DIFFICULTIES
-from llmquiz.cli_args import hoist_global_options, minutes, missing_value, use_plain_usage, whole_number
-from llmquiz.completion import complete_question_id, complete_topic
-from llmquiz.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, LlmquizError, warn
+from llmquiz.cli_support import (
+    LlmquizGroup,
+    emit_json,
+    is_nan,
+    practise,
+    require_stdin,
+    settings,
+    show_exam,
+    tolerant_streams,
+)
+from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
+from llmquiz.safetext import terminal_line
 from llmquiz.settings import Settings
 from llmquiz.wording import plural
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
-    from llmquiz.commands.examining import ExamOutcome
-    from llmquiz.session import SessionPlan
-
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
 GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
 Device = enum.StrEnum("Device", {device: device for device in DEVICES})
 Difficulty = enum.StrEnum("Difficulty", {level: level for level in DIFFICULTIES})
 ExportFormat = enum.StrEnum("ExportFormat", {fmt: fmt for fmt in EXPORT_FORMATS})
-
-
-class LlmquizGroup(TyperGroup):
-    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code.
-
-    Global options are accepted after the command too: `llmquiz quiz --grader lexical`.
-    """
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if ctx.parent is None and not ctx.resilient_parsing:  # (completion reads what is typed so far)
-            option = missing_value(args)
-            if option is not None:
-                raise typer.BadParameter("a value must follow it", ctx=ctx, param_hint=f"'{option}'")
-        if ctx.parent is None:
-            args = hoist_global_options(args)
-        return super().parse_args(ctx, args)
-
-    def invoke(self, ctx: typer.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LlmquizError as exc:
-            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
-                traceback.print_exc()
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("Interrupted.", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(
@@ -123,69 +94,31 @@ def main_options(
     )
 
 
-def settings(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
-    return obj
-
-
-def emit_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False))
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-TopicOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--topic", "-t", metavar="TOPIC", help="Only this topic (repeatable).", autocompletion=complete_topic
-    ),
-]
-CountOpt = Annotated[
-    int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions.")
-]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option("--seed", metavar="N", parser=whole_number(), help="Seed for a repeatable selection."),
-]
-QuestionIdArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="QUESTION_ID",
-        help="The question's id (see `llmquiz list`).",
-        autocompletion=complete_question_id,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
-
-
 # --- practice -----------------------------------------------------------------------------
 
 
 @app.command()
 def quiz(
     ctx: typer.Context,
-    topic: TopicOpt = None,
-    count: CountOpt = 10,
+    topic: opt.TopicOpt = None,
+    count: opt.CountOpt = 10,
     difficulty: Annotated[Difficulty | None, typer.Option(help="Only this difficulty.")] = None,
-    seed: SeedOpt = None,
+    seed: opt.SeedOpt = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
 
 
 @app.command()
 def drill(
     ctx: typer.Context,
-    topic: Annotated[
-        str, typer.Argument(metavar="TOPIC", help="The topic to drill.", autocompletion=complete_topic)
-    ],
-    count: CountOpt = 10,
+    topic: opt.TopicArg,
+    count: opt.CountOpt = 10,
 ) -> None:
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
@@ -197,9 +130,7 @@ def drill(
 @app.command()
 def review(
     ctx: typer.Context,
-    count: Annotated[
-        int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="At most this many.")
-    ] = 20,
+    count: opt.AtMostOpt = 20,
 ) -> None:
     """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan
@@ -212,59 +143,28 @@ def review(
     practise(cfg, plan)
 
 
-def practise(cfg: Settings, plan: SessionPlan) -> None:
-    """Run a quiz, drill or review in the terminal and show its summary."""
-    from llmquiz import render
-    from llmquiz.commands.practice import run_practice
-    from llmquiz.prompts import TerminalUI
-
-    console, err = render.make_console(), render.make_console(stderr=True)
-    summary = run_practice(cfg, plan, TerminalUI(console, err))
-    for warning in summary.warnings:
-        warn(warning)
-    console.print()
-    if summary.outcomes:
-        console.print(render.session_summary(summary, console))
-    if summary.interrupted:
-        err.print(f"Interrupted: {plural(len(summary.outcomes), 'answer')} kept in the history.")
-        raise typer.Exit(EXIT_INTERRUPTED)
-
-
 @app.command()
 def exam(
     ctx: typer.Context,
-    topic: TopicOpt = None,
-    count: Annotated[
-        int | None,
-        typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions."),
-    ] = None,
-    pass_mark: Annotated[
-        float, typer.Option("--pass-mark", metavar="SCORE", help="Score needed to pass (0-100).")
-    ] = 70.0,
-    answers: Annotated[
-        Path | None,
-        typer.Option(
-            "--answers", metavar="FILE", help="YAML/JSON file of id: answer; never reads the terminal."
-        ),
-    ] = None,
-    as_json: JsonOpt = False,
-    junit: Annotated[
-        Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")
-    ] = None,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit", metavar="MINUTES", parser=minutes, help="Minutes for the interactive exam."
-        ),
-    ] = None,
-    seed: SeedOpt = None,
+    topic: opt.TopicOpt = None,
+    count: opt.ExamCountOpt = None,
+    pass_mark: opt.PassMarkOpt = 70.0,
+    answers: opt.AnswersOpt = None,
+    as_json: opt.JsonOpt = False,
+    junit: opt.JunitOpt = None,
+    time_limit: opt.TimeLimitOpt = None,
+    seed: opt.SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
     from llmquiz.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
+    if answers is None:
+        require_stdin()
+    check_privacy(settings(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
@@ -274,36 +174,20 @@ def exam(
     raise typer.Exit(show_exam(outcome, console, err, as_json))
 
 
-def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
-    """Print the exam's report (or why there is none); return the exit code."""
-    from llmquiz import render
-    from llmquiz.reports import exam_json
-
-    report = outcome.report
-    if report is None:
-        err.print(f"Interrupted: {plural(outcome.answers_kept, 'answer')} kept in the history.")
-        return EXIT_INTERRUPTED
-    if report.timed_out:
-        err.print("Time is up.")
-    if as_json:
-        typer.echo(exam_json(report))
-    else:
-        console.print(render.exam_report(report, console))
-    return EXIT_OK if report.passed else EXIT_FAILED
-
-
 @app.command()
 def grade(
     ctx: typer.Context,
-    question_id: QuestionIdArg,
+    question_id: opt.QuestionIdArg,
     answer: Annotated[str, typer.Argument(metavar="ANSWER", help="Your answer, in quotes.")],
-    as_json: JsonOpt = False,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
     from llmquiz import render
+    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
 
     cfg = settings(ctx)
+    check_privacy(cfg, warn)
     with render.loading_status(enabled=not as_json) as on_step:
         question, result = grade_one(cfg, question_id, answer, on_step)
     if as_json:
@@ -327,7 +211,7 @@ def grade(
 
 
 @app.command()
-def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
     from llmquiz.commands.browsing import topic_rows
 
@@ -342,7 +226,7 @@ def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 @app.command("list")
-def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt = False) -> None:
+def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.JsonOpt = False) -> None:
     """Question ids and questions."""
     questions = settings(ctx).bank().select(topic or [])
     if as_json:
@@ -366,10 +250,7 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
 
 
 @app.command()
-def show(
-    ctx: typer.Context,
-    question_id: QuestionIdArg,
-) -> None:
+def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
     from llmquiz import render
 
@@ -382,13 +263,8 @@ def show(
 @app.command()
 def stats(
     ctx: typer.Context,
-    topic: Annotated[
-        str | None,
-        typer.Option(
-            "--topic", "-t", metavar="TOPIC", help="Only this topic.", autocompletion=complete_topic
-        ),
-    ] = None,
-    as_json: JsonOpt = False,
+    topic: opt.OneTopicOpt = None,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
@@ -405,10 +281,8 @@ def stats(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", metavar="N", parser=whole_number(1), help="How many records.")
-    ] = 20,
-    as_json: JsonOpt = False,
+    limit: opt.LimitOpt = 20,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Past graded answers, newest first."""
     from llmquiz.commands.browsing import recent_records
@@ -432,9 +306,7 @@ def history(
 @bank_app.command("validate")
 def bank_validate(
     ctx: typer.Context,
-    paths: Annotated[
-        list[Path] | None, typer.Argument(metavar="[PATH]...", help="Bank files or folders.")
-    ] = None,
+    paths: opt.BankPathsArg = None,
 ) -> None:
     """Check bank files; print every problem as FILE:LINE: message."""
     from llmquiz.bank import check_bank
@@ -442,7 +314,7 @@ def bank_validate(
     cfg = settings(ctx)
     bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(terminal_line(str(problem)), err=True)
     if problems:
         typer.echo(f"{plural(len(problems), 'problem')} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -451,26 +323,17 @@ def bank_validate(
 
 @app.command("import")
 def import_notes(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE",
-            help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export.",
-        ),
-    ],
-    topic: Annotated[
-        str | None, typer.Option("--topic", "-t", metavar="TOPIC", help="Topic slug for the questions.")
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the bank here.")
-    ] = None,
+    ctx: typer.Context,
+    file: opt.NotesArg,
+    topic: opt.NewTopicOpt = None,
+    output: opt.BankOutputOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn notes, an Anki deck or a Quizlet export into a bank file."""
     from llmquiz import render
     from llmquiz.commands.importing import run_import
 
-    outcome = run_import(file, topic, output, dry_run)
+    outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
     for warning in outcome.result.warnings:
         warn(warning)
     if outcome.bank_yaml is None:
@@ -480,14 +343,15 @@ def import_notes(
         typer.echo(outcome.bank_yaml, nl=False)
     else:
         count, kind = len(outcome.result.items), outcome.result.format
-        typer.echo(f"Wrote {plural(count, 'question')} ({kind}) to {outcome.written_to}", err=True)
+        wrote = f"Wrote {plural(count, 'question')} ({kind}) to {outcome.written_to}"
+        typer.echo(terminal_line(wrote), err=True)
 
 
 @app.command("export")
 def export_bank(
     ctx: typer.Context,
     output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write.")],
-    topic: TopicOpt = None,
+    topic: opt.TopicOpt = None,
     fmt: Annotated[
         ExportFormat | None,
         typer.Option("--format", help="apkg (Anki package) or tsv; default: from the file name."),
@@ -507,10 +371,8 @@ def calibrate(
     csv_file: Annotated[
         Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")
     ],
-    gold: Annotated[
-        str, typer.Option("--gold", metavar="COLUMN", help="The column with human grades (default: score).")
-    ] = "score",
-    as_json: JsonOpt = False,
+    gold: opt.GoldOpt = "score",
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Agreement of the grader with human grades."""
     from llmquiz.commands.examining import run_calibration
@@ -519,18 +381,19 @@ def calibrate(
     with progress_bar("Grading", enabled=not as_json) as progress:
         result = run_calibration(settings(ctx), csv_file, gold, progress)
     if as_json:
-        emit_json({key: None if _is_nan(value) else value for key, value in result.to_dict().items()})
+        emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
         return
     from llmquiz.render import calibration_text
 
     typer.echo(calibration_text(result))
 
 
-use_plain_usage(app, bank_app)
+opt.use_plain_usage(app, bank_app)
 
 
 def main() -> None:
     """Console-script entry point."""
+    tolerant_streams()
     try:
         app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command

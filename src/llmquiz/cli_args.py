@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperCommand
+
+from llmquiz.completion import complete_question_id, complete_topic
 
 # The global options (see cli.main_options) and whether each takes a value. Users put them
 # after the command as often as before it (`llmquiz quiz --grader lexical`); both work.
@@ -110,11 +113,83 @@ def whole_number(minimum: int | None = None) -> Callable[[str], int]:
 
 
 def minutes(value: str | float) -> float:
-    """A positive number of minutes (0.5 is 30 seconds)."""
+    """A number of minutes (0.5 is 30 seconds); the exam checks its range."""
     try:
-        number = float(str(value).strip())
+        return float(str(value).strip())
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a number of minutes") from None
-    if not 0 < number < float("inf"):
-        raise typer.BadParameter(f"{value}: the time limit must be more than 0 minutes")
-    return number
+
+
+# --- options and arguments several commands share ------------------------------------------
+
+TopicOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--topic", "-t", metavar="TOPIC", help="Only this topic (repeatable).", autocompletion=complete_topic
+    ),
+]
+OneTopicOpt = Annotated[
+    str | None,
+    typer.Option("--topic", "-t", metavar="TOPIC", help="Only this topic.", autocompletion=complete_topic),
+]
+TopicArg = Annotated[
+    str, typer.Argument(metavar="TOPIC", help="The topic to drill.", autocompletion=complete_topic)
+]
+QuestionIdArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="QUESTION_ID",
+        help="The question's id (see `llmquiz list`).",
+        autocompletion=complete_question_id,
+    ),
+]
+CountOpt = Annotated[
+    int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions.")
+]
+ExamCountOpt = Annotated[
+    int | None,
+    typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="How many questions."),
+]
+AtMostOpt = Annotated[
+    int, typer.Option("--count", "-n", metavar="N", parser=whole_number(1), help="At most this many.")
+]
+LimitOpt = Annotated[
+    int, typer.Option("--limit", "-n", metavar="N", parser=whole_number(1), help="How many records.")
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", metavar="N", parser=whole_number(), help="Seed for a repeatable selection."),
+]
+TimeLimitOpt = Annotated[
+    float | None,
+    typer.Option("--time-limit", metavar="MINUTES", parser=minutes, help="Minutes for the interactive exam."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+PassMarkOpt = Annotated[
+    float, typer.Option("--pass-mark", metavar="SCORE", help="Score needed to pass (0-100).")
+]
+AnswersOpt = Annotated[
+    Path | None,
+    typer.Option("--answers", metavar="FILE", help="YAML/JSON file of id: answer; never reads the terminal."),
+]
+JunitOpt = Annotated[
+    Path | None, typer.Option("--junit", metavar="FILE", help="Also write a JUnit XML report.")
+]
+NotesArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="FILE", help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export."
+    ),
+]
+NewTopicOpt = Annotated[
+    str | None, typer.Option("--topic", "-t", metavar="TOPIC", help="Topic slug for the questions.")
+]
+BankOutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the bank here.")
+]
+BankPathsArg = Annotated[
+    list[Path] | None, typer.Argument(metavar="[PATH]...", help="Bank files or folders.")
+]
+GoldOpt = Annotated[
+    str, typer.Option("--gold", metavar="COLUMN", help="The column with human grades (default: score).")
+]

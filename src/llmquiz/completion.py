@@ -53,17 +53,19 @@ def _help(text: str) -> str:
 
 def _bank_texts(ctx: typer.Context) -> Iterator[str]:
     """The text of each bank file the command line names (--bank), else of the shipped bank."""
-    from llmquiz.bank import BankError, bank_files, read_text_file
+    from llmquiz.bank import bank_files
+    from llmquiz.errors import LlmquizError
+    from llmquiz.inputfiles import read_text_file
     from llmquiz.paths import shipped_bank_dir
 
     try:
         files = bank_files(_bank_paths(ctx) or [shipped_bank_dir()])
-    except (BankError, OSError):
+    except (LlmquizError, OSError, ValueError):
         return
     for path in files:
         try:
-            yield read_text_file(path)
-        except (BankError, OSError):
+            yield read_text_file(path)  # the one reader of input files
+        except (LlmquizError, OSError, ValueError):
             continue
 
 

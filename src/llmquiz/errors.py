@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from llmquiz.safetext import terminal_line
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -42,18 +44,26 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class BankError(BadInputError):
-    """A bank file (or answers file) that cannot be used; carries every problem found."""
+class InputFileError(BadInputError):
+    """An input file (bank, answers, notes, CSV) that cannot be used; carries every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        first = str(problems[0]) if problems else "invalid bank"
+        first = str(problems[0]) if problems else "invalid input file"
         more = (
             f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
             if len(problems) > 1
             else ""
         )
         super().__init__(first + more)
+
+
+class BankError(InputFileError):
+    """A bank file that cannot be used; carries every problem found."""
+
+
+class OutputFileError(BadInputError):
+    """An output path llmquiz refuses to write (the history, a cache, an input, a device...)."""
 
 
 class ModelError(LlmquizError):
@@ -65,5 +75,5 @@ class GraderUnavailableError(ModelError):
 
 
 def warn(message: str) -> None:
-    """A warning on stderr, never wrapped or parsed as markup."""
-    print(f"Warning: {message}", file=sys.stderr, flush=True)
+    """A warning on stderr, on one line, never wrapped or parsed as markup, no control characters."""
+    print(f"Warning: {terminal_line(message)}", file=sys.stderr, flush=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -10,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmquiz.bank import Bank, Question, line_of, parse_yaml, read_text_file
-from llmquiz.errors import BadInputError, BankError, Problem
+from llmquiz.bank import Bank, Question
+from llmquiz.errors import BadInputError, InputFileError, Problem
 from llmquiz.grading.result import WrongClaim
+from llmquiz.inputfiles import line_of, parse_json, parse_yaml, read_text_file
+from llmquiz.safetext import storable_text
 from llmquiz.session import pick_questions
 
 if TYPE_CHECKING:
@@ -29,11 +30,11 @@ def load_answers(path: Path, bank: Bank) -> dict[str, str | None]:
     text = read_text_file(path, MAX_ANSWERS_FILE_BYTES)
     data, problems = _parse_answers(text, file, json_first=path.suffix.lower() == ".json")
     if problems:
-        raise BankError(problems)
+        raise InputFileError(problems)
     if not isinstance(data, dict):
-        raise BankError([Problem(file, 1, "an answers file must map question ids to answers")])
+        raise InputFileError([Problem(file, 1, "an answers file must map question ids to answers")])
     if not data:
-        raise BankError([Problem(file, 1, "the answers file names no questions")])
+        raise InputFileError([Problem(file, 1, "the answers file names no questions")])
     answers: dict[str, str | None] = {}
     for key, value in data.items():
         line = line_of(data, key)
@@ -43,42 +44,21 @@ def load_answers(path: Path, bank: Bank) -> dict[str, str | None]:
         elif isinstance(value, dict | list):
             problems.append(Problem(file, line, f"{qid}: the answer must be text"))
         else:
-            answers[qid] = None if value is None else str(value)
+            answers[qid] = None if value is None else storable_text(str(value))
     if problems:
-        raise BankError(problems)
+        raise InputFileError(problems)
     return answers
 
 
 def _parse_answers(text: str, file: str, *, json_first: bool) -> tuple[Any, list[Problem]]:
-    if json_first:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, [Problem(file, exc.lineno, f"invalid JSON: {exc.msg}")]
-        if isinstance(data, dict):
-            duplicates = _json_duplicate_keys(text)
-            if duplicates:
-                return None, [Problem(file, 1, f"duplicate key {duplicates[0]!r}")]
-            # re-parse as YAML (a superset) only for the line numbers of the keys
-            yaml_data, _ = parse_yaml(text, file)
-            return (yaml_data if isinstance(yaml_data, dict) else data), []
-        return data, []
-    return parse_yaml(text, file)
-
-
-def _json_duplicate_keys(text: str) -> list[str]:
-    duplicates: list[str] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in seen:
-                duplicates.append(key)
-            seen[key] = value
-        return seen
-
-    json.loads(text, object_pairs_hook=hook)
-    return duplicates
+    if not json_first:
+        return parse_yaml(text, file)
+    data, problems = parse_json(text, file)
+    if isinstance(data, dict):
+        # re-parse as YAML (a superset) only for the line numbers of the keys
+        yaml_data, _ = parse_yaml(text, file)
+        return (yaml_data if isinstance(yaml_data, dict) else data), problems
+    return data, problems
 
 
 def select_exam(

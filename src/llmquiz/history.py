@@ -4,32 +4,47 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
-import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from itertools import repeat
+from itertools import islice, repeat
 from operator import add, attrgetter
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 import msgspec
 from msgspec.structs import astuple
 
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
-from llmquiz.paths import ensure_private_dir, history_file
+from llmquiz.historyfile import (
+    UnsafeHistoryError,
+    append_line,
+    backward_lines,
+    forward_lines,
+    line_numbers,
+    open_history,
+)
+from llmquiz.paths import history_file
+from llmquiz.safetext import storable_text
 
 FORMAT_VERSION = 1
 UNRATED = "unrated"  # an open question the learner did not rate: no score
 UNGRADED = "ungraded"  # an answer whose grading was interrupted: kept, but no score
+CUT_OFF = "cut-off"  # text typed but not sent when an exam's time ran out: kept, no score
 SELF_RATINGS = (1, 2, 3, 4, 5)
 
 OVERRIDES = ("correct", "incorrect")
+# a record outside these is damaged: dates nobody answered on, that date arithmetic cannot reach
+OLDEST = datetime(1970, 1, 1, tzinfo=UTC)
+NEWEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_SCORE = 100
+MAX_ELAPSED_S = 10**9
 
 
 class HistoryRecord(NamedTuple):
@@ -84,8 +99,10 @@ class HistoryRecord(NamedTuple):
         """
         (ts, session, mode, question_id, topic, answer, score, verdict,
          rating, missed, grader, override, kind, elapsed_s, v) = _fields_with_defaults(data)  # fmt: skip
-        _from_iso(ts)  # a record with a timestamp nobody can read is damaged (TypeError, ValueError)
-        score = int(score)
+        check_ts(ts)
+        score = int(score)  # OverflowError for an infinite score: damaged too
+        if not 0 <= score <= MAX_SCORE:
+            raise ValueError(f"score {score} is not 0-{MAX_SCORE}")
         if rating is not None and rating not in SELF_RATINGS:
             raise ValueError(f"self_rating {rating!r} is not 1-5")
         if missed is None:
@@ -94,10 +111,29 @@ class HistoryRecord(NamedTuple):
             raise ValueError("missed is not a list")
         if override is not None and override not in OVERRIDES:
             override = None
+        if elapsed_s is not None and not _is_duration(elapsed_s):
+            raise ValueError(f"elapsed_s {elapsed_s!r} is not a number of seconds")
+        if v.__class__ is not int:
+            raise ValueError(f"format version {v!r} is not a number")
         texts = (session, mode, question_id, topic, answer, verdict, grader, kind)
         session, mode, question_id, topic, answer, verdict, grader, kind = map(str, texts)
-        return cls(ts, session, mode, question_id, topic, answer, score, verdict, rating, tuple(missed),
-                   grader, override, kind, elapsed_s, v, _extra(data))  # fmt: skip
+        return cls(ts, session, mode, question_id, topic, answer, score, verdict, rating,
+                   tuple(map(str, missed)), grader, override, kind, elapsed_s, v, _extra(data))  # fmt: skip
+
+
+def _is_duration(value: Any) -> bool:
+    return value.__class__ in (int, float) and math.isfinite(value) and 0 <= value <= MAX_ELAPSED_S
+
+
+def check_ts(ts: Any) -> datetime:
+    """A history timestamp as aware UTC; ValueError (TypeError) unless it is one in OLDEST-NEWEST."""
+    try:
+        moment = parse_ts(ts)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first moment UTC can hold
+        raise ValueError(f"timestamp {ts!r} is out of range") from None
+    if not OLDEST <= moment < NEWEST:
+        raise ValueError(f"timestamp {ts!r} is out of range")
+    return moment
 
 
 _from_iso = datetime.fromisoformat
@@ -141,7 +177,7 @@ def answer_record(
         mode=mode,
         question_id=question.id,
         topic=question.topic,
-        answer=answer,
+        answer=storable_text(answer),
         score=score,
         verdict=verdict,
         missed=tuple(missed),
@@ -176,58 +212,15 @@ def new_session_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-@contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    """An exclusive advisory lock on an open file, for the length of one append."""
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        try:
-            yield
-        finally:
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 def append_record(home: Path, record: HistoryRecord) -> None:
-    """Append one record whole: lock, one write, fsync. A torn last line is left as it is."""
+    """Append one record whole (see historyfile.append_line); never through a symlink."""
     line = json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
-        _append_line(home, line.encode("utf-8"))
+        append_line(home, line.encode("utf-8"))  # UnsafeHistoryError for a symlink or a FIFO
     except OSError as exc:
         raise BadInputError(
             f"{history_file(home)}: cannot write the history: {exc.strerror or exc}"
         ) from None
-
-
-def _append_line(home: Path, payload: bytes) -> None:
-    ensure_private_dir(home)
-    fd = os.open(history_file(home), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        with _locked(fd):
-            size = os.fstat(fd).st_size
-            if size and _last_byte(home) != b"\n":
-                payload = b"\n" + payload  # keep a torn line apart from this record
-            written = os.write(fd, payload)
-            while written < len(payload):  # pragma: no cover - partial writes are rare
-                written += os.write(fd, payload[written:])
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _last_byte(home: Path) -> bytes:
-    with open(history_file(home), "rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1)
 
 
 @dataclass(frozen=True)
@@ -238,30 +231,80 @@ class HistoryLog:
     warnings: list[str]
 
 
-def read_history(home: Path) -> HistoryLog:
-    """Read every record; a damaged line is skipped with a warning, never rewritten."""
-    path = history_file(home)
+def damage_warnings(path: Path, numbers: Sequence[int]) -> list[str]:
+    """One warning for all the damaged lines of a read, naming the first FILE:LINE."""
+    if not numbers:
+        return []
+    if len(numbers) == 1:
+        return [f"{path}:{numbers[0]}: damaged record skipped"]
+    shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
+    return [f"{path}:{numbers[0]}: {len(numbers):,} damaged records skipped (lines {shown})"]
+
+
+def _opened(home: Path) -> tuple[int | None, list[str]]:
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return HistoryLog([], [])
+        return open_history(home, append=False), []
+    except UnsafeHistoryError as exc:
+        return None, [f"{exc}; not read"]
     except OSError as exc:
-        return HistoryLog([], [f"{path}: cannot read the history: {exc.strerror or exc}"])
+        return None, [f"{history_file(home)}: cannot read the history: {exc.strerror or exc}"]
+
+
+def read_history(home: Path) -> HistoryLog:
+    """Read every record; damaged lines are skipped with one warning, never rewritten."""
+    fd, warnings = _opened(home)
+    if fd is None:
+        return HistoryLog([], warnings)
     records: list[HistoryRecord] = []
     damaged: list[int] = []
-    lines = raw.split(b"\n")
-    with gc_paused():  # the collector would rescan every record built so far, again and again
-        for first in range(0, len(lines), _BATCH_LINES):
-            batch = lines[first : first + _BATCH_LINES]
-            decoded = _decode_plain_lines(batch)
-            if decoded is None:
-                _parse_lines(batch, first + 1, records, damaged)
-            else:
-                records += decoded
-    return HistoryLog(records, [f"{path}:{number}: damaged record skipped" for number in damaged])
+    try:
+        with gc_paused():  # the collector would rescan every record built so far, again and again
+            lines = forward_lines(fd)
+            first = 1
+            while batch := list(islice(lines, _BATCH_LINES)):
+                decoded = _decode_plain_lines(batch)
+                if decoded is None:
+                    _parse_lines(batch, first, records, damaged)
+                else:
+                    records += decoded
+                first += len(batch)
+    except OSError as exc:
+        warnings.append(f"{history_file(home)}: cannot read the history: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    return HistoryLog(records, warnings + damage_warnings(history_file(home), damaged))
+
+
+def read_recent(home: Path, limit: int) -> HistoryLog:
+    """The newest `limit` good records, newest first, read from the end of the file.
+
+    Only the lines needed are read (and line numbers are counted only for damaged ones),
+    so `history --limit 5` over a 1 GB history reads a few blocks.
+    """
+    fd, warnings = _opened(home)
+    if fd is None:
+        return HistoryLog([], warnings)
+    records: list[HistoryRecord] = []
+    damaged: list[int] = []  # offsets, until they are turned into line numbers
+    try:
+        for offset, line in backward_lines(fd):
+            if len(records) >= limit:
+                break
+            bad: list[int] = []
+            _parse_lines([line], 1, records, bad)
+            if bad:
+                damaged.append(offset)
+        numbers = line_numbers(fd, damaged)
+    except OSError as exc:
+        return HistoryLog(records, [*warnings, f"{history_file(home)}: cannot read the history: {exc}"])
+    finally:
+        os.close(fd)
+    ordered = sorted(numbers[offset] for offset in damaged)
+    return HistoryLog(records, warnings + damage_warnings(history_file(home), ordered))
 
 
 _BATCH_LINES = 1_000  # a damaged line sends only its batch down the slow path
+_Seconds = Annotated[int, msgspec.Meta(ge=0, le=MAX_ELAPSED_S)]
 
 
 class _PlainLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
@@ -279,14 +322,14 @@ class _PlainLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=Fa
     question_id: str
     topic: str = ""
     answer: str = ""
-    score: int
+    score: Annotated[int, msgspec.Meta(ge=0, le=MAX_SCORE)]
     verdict: str = ""
     self_rating: Literal[1, 2, 3, 4, 5] | None = None
     missed: tuple[str, ...] = ()
     grader: str = ""
     override: Literal["correct", "incorrect"] | None = None
     kind: str = "free"
-    elapsed_s: int | float | None = None
+    elapsed_s: _Seconds | Annotated[float, msgspec.Meta(ge=0, le=MAX_ELAPSED_S)] | None = None
     v: int = FORMAT_VERSION
 
 
@@ -298,27 +341,35 @@ _NO_EXTRA = (None,)
 _as_record = partial(tuple.__new__, HistoryRecord)
 
 
-def _decode_plain_lines(lines: list[bytes]) -> list[HistoryRecord] | None:
+def _decode_plain_lines(lines: list[bytes | None]) -> list[HistoryRecord] | None:
     """The records of these lines, or None unless every non-empty line is a plain line.
 
     One line, one JSON document: each line is decoded alone (a JSON-lines decoder would
-    also take two objects on one line, or one spread over two). The loops run in C.
+    also take two objects on one line, or one spread over two). The loops run in C; the
+    timestamps' range is checked on the earliest and latest only (all are aware UTC when
+    this version wrote them; anything else fails the comparison and goes the slow way).
     """
+    if None in lines:  # a line too long to keep
+        return None
     try:
         plain = list(map(_decode_plain, filter(None, lines)))
-        for _ in map(_from_iso, map(_ts_of, plain)):  # a timestamp from_dict would refuse
-            pass
-    except (ValueError, TypeError):  # msgspec's errors are ValueErrors
+        moments = list(map(_from_iso, map(_ts_of, plain)))  # a timestamp from_dict would refuse
+        if moments and (min(moments) < OLDEST or max(moments) >= NEWEST):
+            return None
+    except (ValueError, TypeError, OverflowError):  # msgspec's errors are ValueErrors
         return None
     return list(map(_as_record, map(add, map(astuple, plain), repeat(_NO_EXTRA))))
 
 
 def _parse_lines(
-    lines: list[bytes], first_line: int, records: list[HistoryRecord], damaged: list[int]
+    lines: Iterable[bytes | None], first_line: int, records: list[HistoryRecord], damaged: list[int]
 ) -> None:
     """Append the good records of these lines to `records`, damaged line numbers to `damaged`."""
     keep, parse, build = records.append, msgspec.json.decode, HistoryRecord.from_dict
     for number, line in enumerate(lines, start=first_line):
+        if line is None:  # longer than historyfile.MAX_LINE_BYTES
+            damaged.append(number)
+            continue
         if not line or line.isspace():
             continue
         try:
@@ -326,7 +377,7 @@ def _parse_lines(
             if data.__class__ is not dict:
                 raise ValueError("not an object")
             keep(build(data))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             damaged.append(number)
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import yaml
 
-from llmquiz.bank import MAX_BANK_FILE_BYTES, decode_text, read_input_bytes, too_large_message
-from llmquiz.errors import BankError, Problem
-from llmquiz.importing.answers import build_answer
+from llmquiz.errors import InputFileError, Problem
+from llmquiz.importing.answers import NestingError, build_answer
 from llmquiz.importing.apkg import PackageError, is_package, read_notes
 from llmquiz.importing.decks import ANKI, import_cards, package_cards
 from llmquiz.importing.delimited import detect_separator, read_table
@@ -31,6 +30,8 @@ from llmquiz.importing.formats import (
 )
 from llmquiz.importing.items import ImportedItem, ImportResult, topic_for, with_ids
 from llmquiz.importing.text import clean_inline, squash, word_count
+from llmquiz.inputfiles import MAX_TEXT_FILE_BYTES, check_size, decode_text, read_input_bytes
+from llmquiz.safetext import without_bidi_controls
 
 __all__ = [
     "ANKI",
@@ -74,31 +75,33 @@ def _item(raw: RawItem, loose: bool) -> ImportedItem:
 
 
 def import_notes(path: Path, topic: str | None = None) -> ImportResult:
-    """Read notes or a deck and find its questions; BankError when it has none."""
+    """Read notes or a deck and find its questions; InputFileError when it has none."""
     file = str(path)
     raw = read_input_bytes(path, MAX_PACKAGE_BYTES)
     if is_package(raw[:16]):
         try:
             notes = read_notes(raw)
         except PackageError as exc:
-            raise BankError([Problem(file, 0, str(exc))]) from None
+            raise InputFileError([Problem(file, 0, str(exc))]) from None
         return import_cards(path, topic, ANKI, *package_cards(notes))
     if path.suffix.lower() in PACKAGE_SUFFIXES:
-        raise BankError([Problem(file, 0, "not an Anki package: it does not start like a zip file")])
-    if len(raw) > MAX_BANK_FILE_BYTES:
-        raise BankError([Problem(file, 1, too_large_message(len(raw), MAX_BANK_FILE_BYTES))])
+        raise InputFileError([Problem(file, 0, "not an Anki package: it does not start like a zip file")])
+    check_size(file, raw, MAX_TEXT_FILE_BYTES)
     text = decode_text(raw, file)
     if not text.strip():
-        raise BankError([Problem(file, 1, "the file is empty")])
+        raise InputFileError([Problem(file, 1, "the file is empty")])
     separator = detect_separator(text, path.suffix)
     if separator is not None:
         table = read_table(text, separator)
         return import_cards(path, topic, table.format, list(table.cards), list(table.skipped))
     slug = topic_for(topic, path)
     fmt = detect_format(text)
-    items = find_items(text, fmt, topic=slug)
+    try:
+        items = find_items(text, fmt, topic=slug)
+    except NestingError as exc:
+        raise InputFileError([Problem(file, exc.line, str(exc))]) from None
     if not items:
-        raise BankError([Problem(file, 1, _NO_ITEMS)])
+        raise InputFileError([Problem(file, 1, _NO_ITEMS)])
     return ImportResult(
         topic=slug,
         title=_title(text, items, path),
@@ -146,6 +149,8 @@ class _BankDumper(yaml.SafeDumper):
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    # YAML escapes other control characters itself, but writes these raw to the terminal
+    text = without_bidi_controls(text)
     style = "|" if "\n" in text else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 

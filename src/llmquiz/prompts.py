@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -13,8 +15,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from llmquiz import render
+from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
-from llmquiz.session import Assessment, GradingService, TimeUp
+from llmquiz.session import Assessment, TimeUp
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -59,10 +62,16 @@ class TerminalUI:
         self.deadline = deadline
         self.clock = clock
         self._input_ended = False
+        # bytes that are not text in the terminal's encoding reach the answer as escapes
+        # (safetext.storable_text) instead of failing the read
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
 
     def _read(self, prompt: str) -> str:
         """One line from stdin; the prompt goes where the UI prints (stderr under --json)."""
         self.console.file.flush()
+        if sys.stdin is None:  # started with stdin closed: there is nothing to read
+            raise EOFError
         if self.console.file is sys.stdout:
             return input(prompt)  # line editing in a terminal
         self.console.file.write(prompt)
@@ -93,6 +102,8 @@ class TerminalUI:
         except EOFError:
             self._input_ended = True
             return None
+        except TimeUp:
+            raise TimeUp(take_unsent_input()) from None
 
     @contextmanager
     def _alarm(self) -> Iterator[None]:
@@ -153,6 +164,39 @@ class TerminalUI:
                 return assessment
             self.err.print("Type a number from 1 to 5, 'r', 'w', or just Enter.")
         return Assessment()
+
+
+def take_unsent_input() -> str:
+    """What was typed on the terminal but not sent with Enter; the terminal's input is then flushed.
+
+    Left in the terminal's queue, that text would reach the shell once llmquiz exits (and
+    run as a command at the next Enter). Leaving canonical mode for a moment makes the line
+    being edited readable; tcflush then drops anything else queued. '' when stdin is no terminal.
+    """
+    try:
+        fd = sys.stdin.fileno() if sys.stdin is not None else -1
+        if fd < 0 or not os.isatty(fd):
+            return ""
+        import termios
+    except (ImportError, OSError, ValueError):
+        return ""
+    pending: list[bytes] = []
+    try:
+        saved = termios.tcgetattr(fd)
+        raw = [*saved[:6], list(saved[6])]
+        raw[3] &= ~termios.ICANON
+        raw[6][termios.VMIN], raw[6][termios.VTIME] = 0, 0
+        termios.tcsetattr(fd, termios.TCSANOW, raw)
+        try:
+            while chunk := os.read(fd, 4096):
+                pending.append(chunk)
+        finally:
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
+            termios.tcflush(fd, termios.TCIFLUSH)
+    except (OSError, termios.error):
+        return ""
+    encoding = getattr(sys.stdin, "encoding", None) or "utf-8"
+    return b"".join(pending).decode(encoding, "surrogateescape")
 
 
 class SilentUI(TerminalUI):

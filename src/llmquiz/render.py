@@ -17,6 +17,7 @@ from rich.text import Text
 
 from llmquiz.exporting import PARENT_DECK
 from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
+from llmquiz.safetext import terminal_line, terminal_text
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -60,6 +61,16 @@ def fancy(console: Console) -> bool:
     return console.is_terminal and not console.no_color and console.encoding.lower().startswith("utf")
 
 
+def safe(text: str, style: str = "") -> Text:
+    """Text that came from a file, its control characters shown as escapes (see safetext)."""
+    return Text(terminal_text(text), style=style)
+
+
+def safe_title(text: str) -> str:
+    """A panel or table title from file-borne parts: one line, no controls, no markup."""
+    return escape(terminal_line(text))
+
+
 def table_box(console: Console) -> box.Box:
     return box.ROUNDED if fancy(console) else box.ASCII
 
@@ -86,14 +97,14 @@ def disputed(value: float | None, grader: float | None, unit: str = "") -> str:
 
 
 def verdict_text(verdict: str) -> Text:
-    return Text(verdict, style=VERDICT_STYLES.get(verdict, ""))
+    return safe(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
 
 def record_score(record: HistoryRecord) -> str:
-    """A recorded answer's score; '-' for one that has none (grading cut short, open and unrated)."""
-    from llmquiz.history import UNGRADED, UNRATED  # loaded already: there is a record
+    """A recorded answer's score; '-' for one without (grading cut short, unrated, sent too late)."""
+    from llmquiz.history import CUT_OFF, UNGRADED, UNRATED  # loaded already: there is a record
 
-    return "-" if record.verdict in (UNGRADED, UNRATED) else str(record.score)
+    return "-" if record.verdict in (UNGRADED, UNRATED, CUT_OFF) else str(record.score)
 
 
 def score_bar(score: int, console: Console, width: int = 20) -> Text:
@@ -108,13 +119,13 @@ def question_panel(
 ) -> Panel:
     counter = f"{position}/{total}" if total else f"{position}"
     title = f"Question {counter} · {question.topic} · {question.difficulty}{extra}"
-    body: list[RenderableType] = [Text(question.question, style="bold")]
+    body: list[RenderableType] = [safe(question.question, style="bold")]
     if question.kind == "choice":
-        body.extend(Text(f"  {i + 1}. {choice}") for i, choice in enumerate(question.choices))
+        body.extend(safe(f"  {i + 1}. {choice}") for i, choice in enumerate(question.choices))
         body.append(Text("Answer with the number of your choice.", style="dim"))
     elif question.kind == "open":
         body.append(Text("Open question: no single right answer; you rate yourself.", style="dim"))
-    return Panel(Group(*body), title=escape(title), title_align="left", box=table_box(console))
+    return Panel(Group(*body), title=safe_title(title), title_align="left", box=table_box(console))
 
 
 def feedback(question: Question, result: GradeResult | None, console: Console) -> RenderableType:
@@ -124,19 +135,22 @@ def feedback(question: Question, result: GradeResult | None, console: Console) -
         for wrong in result.wrong_claims:
             parts.append(
                 Text.assemble(
-                    ("Not right: ", "bold red"), (wrong.claim, "italic"), " — actually: ", wrong.correction
+                    ("Not right: ", "bold red"),
+                    (terminal_text(wrong.claim), "italic"),
+                    " — actually: ",
+                    terminal_text(wrong.correction),
                 )
             )
         if result.missed:
             parts.append(Text("What you missed:", style="bold"))
-            parts.extend(Text(f"  - {point}") for point in result.missed)
+            parts.extend(safe(f"  - {point}") for point in result.missed)
         elif question.key_points and result.verdict == "correct":
             parts.append(Text("You covered every key point.", style="green"))
     elif question.key_points:
         parts.append(Text("A complete answer covers:", style="bold"))
-        parts.extend(Text(f"  - {point}") for point in question.key_points)
+        parts.extend(safe(f"  - {point}") for point in question.key_points)
     parts.append(Text("Reference answer:", style="bold"))
-    parts.append(Text(question.answer))
+    parts.append(safe(question.answer))
     return Panel(Group(*parts), title="Feedback", title_align="left", box=table_box(console))
 
 
@@ -153,8 +167,8 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
         if record.override:
             you += f" (disputed: {record.override})"
         table.add_row(
-            Text(record.question_id),
-            Text(record.topic),
+            safe(record.question_id),
+            safe(record.topic),
             record_score(record),
             verdict_text(record.verdict),
             Text(you),
@@ -180,8 +194,8 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         table.add_column(column, justify=justify, no_wrap=column == "mastery")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
-            Text(row["topic"]),
-            Text(row["title"]),
+            safe(row["topic"]),
+            safe(row["title"]),
             str(row["questions"]),
             str(row["answered"]),
             disputed(row["mastery"], row.get("grader_mastery"), "%"),
@@ -198,36 +212,43 @@ def questions_listing(questions: Iterable[Question], console: Console) -> Text:
     for q in rows:
         text.append(f"{q.id:<{width}}", style="cyan")
         text.append(f"  {q.kind:<6}  {q.difficulty:<6}  ", style="dim")
-        text.append(q.question + "\n")
+        text.append(terminal_line(q.question) + "\n")
     return text
 
 
 def question_detail(question: Question, topic: Topic, console: Console) -> RenderableType:
-    parts: list[RenderableType] = [Text(question.question, style="bold"), Text("")]
+    parts: list[RenderableType] = [safe(question.question, style="bold"), Text("")]
     if question.kind == "choice":
         for i, choice in enumerate(question.choices):
             mark = "*" if i == question.correct else " "
-            parts.append(Text(f" {mark} {i + 1}. {choice}"))
+            parts.append(safe(f" {mark} {i + 1}. {choice}"))
         parts.append(Text(""))
     if question.kind == "short":
-        parts.append(Text("Accepted answers: " + ", ".join(question.accept)))
-    parts += [Text("Reference answer:", style="bold"), Text(question.answer)]
+        parts.append(safe("Accepted answers: " + ", ".join(question.accept)))
+    parts += [Text("Reference answer:", style="bold"), safe(question.answer)]
     if question.misconceptions:
         parts.append(Text("Common mistakes:", style="bold"))
         for wrong in question.misconceptions:
-            parts.append(Text.assemble("  - ", (wrong.claim, "italic"), " — actually: ", wrong.correction))
+            parts.append(
+                Text.assemble(
+                    "  - ",
+                    (terminal_text(wrong.claim), "italic"),
+                    " — actually: ",
+                    terminal_text(wrong.correction),
+                )
+            )
     if question.key_points:
         parts.append(Text("Key points:", style="bold"))
-        parts.extend(Text(f"  - {point}") for point in question.key_points)
+        parts.extend(safe(f"  - {point}") for point in question.key_points)
     if question.keywords:
-        parts.append(Text("Keywords: " + ", ".join(question.keywords)))
+        parts.append(safe("Keywords: " + ", ".join(question.keywords)))
     if question.tags:
-        parts.append(Text("Tags: " + ", ".join(question.tags), style="dim"))
+        parts.append(safe("Tags: " + ", ".join(question.tags), style="dim"))
     sources = ", ".join(question.sources) or "none"
-    parts.append(Text(f"Sources: {sources}", style="dim"))
-    parts.append(Text(f"Defined at {question.file}:{question.line}", style="dim"))
+    parts.append(safe(f"Sources: {sources}", style="dim"))
+    parts.append(safe(f"Defined at {question.file}:{question.line}", style="dim"))
     title = f"{question.id} · {topic.title} · {question.kind} · {question.difficulty}"
-    return Panel(Group(*parts), title=escape(title), title_align="left", box=table_box(console))
+    return Panel(Group(*parts), title=safe_title(title), title_align="left", box=table_box(console))
 
 
 def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
@@ -237,13 +258,13 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
     for r in records:
         answer = r.answer if len(r.answer) <= 60 else r.answer[:57] + "..."
         table.add_row(
-            r.ts.replace("T", " ").rstrip("Z"),
-            Text(r.mode),
-            Text(r.question_id),
+            safe(r.ts.replace("T", " ").rstrip("Z")),
+            safe(r.mode),
+            safe(r.question_id),
             record_score(r),
             verdict_text(r.verdict),
             str(r.self_rating or ""),
-            Text(answer),
+            safe(answer),
         )
     return table
 
@@ -257,11 +278,11 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     table.add_column("missed")
     for item in report.items:
         table.add_row(
-            Text(item.question.id),
-            Text(item.question.topic),
+            safe(item.question.id),
+            safe(item.question.topic),
             str(item.score),
             verdict_text(item.verdict),
-            Text("; ".join(item.missed)),
+            safe("; ".join(item.missed)),
         )
     outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
     line = Text.assemble(
@@ -347,7 +368,7 @@ def export_summary(outcome: ExportOutcome) -> str:
 
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
-        title=escape(
+        title=safe_title(
             f"{result.source_file}: {plural(len(result.items), 'question')} ({result.format}), "
             f"topic {result.topic}"
         ),
@@ -359,7 +380,7 @@ def import_table(result: ImportResult, console: Console) -> Table:
     # the id goes under its question: ids run long, and a column of them squeezed the questions
     table.add_column("question / id")
     for item in result.items:
-        question = Text(item.question)
-        question.append(f"\n{item.id}", style="dim")
-        table.add_row(item.where, item.kind, str(len(item.key_points)), question)
+        question = safe(item.question)
+        question.append(f"\n{terminal_line(item.id)}", style="dim")
+        table.add_row(safe(item.where), item.kind, str(len(item.key_points)), question)
     return table

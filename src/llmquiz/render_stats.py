@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import disputed, fancy, make_console, score_bar, table_box
+from llmquiz.render import disputed, fancy, make_console, safe, score_bar, table_box
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ def trend_chart(stats: Stats, console: Console) -> Text:
     if not points:
         return Text("No answers yet.", style="dim")
     chars = SPARKS if fancy(console) else "_.-=+*#@"
-    bars = "".join(chars[min(len(chars) - 1, int(p.mean_score / 100 * len(chars)))] for p in points)
+    top = len(chars) - 1
+    bars = "".join(chars[max(0, min(top, int(p.mean_score / 100 * len(chars))))] for p in points)
     return Text.assemble(
         ("Score trend ", "bold"),
         f"{points[0].date} ",
@@ -48,7 +49,7 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
         if disputed(t.mastery, t.grader_mastery) != disputed(t.mastery, None):
             bar.append(f" (grader {t.grader_mastery:.0f}, disputed)")
         table.add_row(
-            Text(t.topic),
+            safe(t.topic),
             f"{t.answered}/{t.questions}",
             disputed(t.mean_score, t.grader_mean_score),
             bar,
@@ -63,7 +64,7 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
-        table.add_row(Text(weak.id), disputed(weak.mean_score, weak.grader_mean_score))
+        table.add_row(safe(weak.id), disputed(weak.mean_score, weak.grader_mean_score))
     return table
 
 

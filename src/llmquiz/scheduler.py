@@ -45,6 +45,7 @@ from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
 from llmquiz.fsrs_replay import GradedAnswer, Memory, replayer
 from llmquiz.history import (
+    CUT_OFF,
     SELF_RATINGS,
     UNGRADED,
     HistoryRecord,
@@ -115,6 +116,7 @@ def _grade_record(record: HistoryRecord) -> tuple[int, Rating] | None:
 
 
 _GRADING_FIELDS = attrgetter("verdict", "kind", "score", "self_rating", "override")
+_NO_REVIEW = (UNGRADED, CUT_OFF)  # answers kept without a grade
 
 
 @cache  # 100,000 answers share a few hundred of these keys: a hit runs no Python code at all
@@ -122,7 +124,7 @@ def _grade(
     verdict: str, kind: str, score: int, self_rating: int | None, override: str | None
 ) -> tuple[int, Rating] | None:
     """(graded score, FSRS rating) of an answer with these fields; None when it is no review."""
-    if verdict == UNGRADED:
+    if verdict in _NO_REVIEW:
         return None
     rating = self_rating if self_rating in SELF_RATINGS else None  # a hand-edited 7: none
     if override is not None or kind != "open":

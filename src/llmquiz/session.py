@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import queue
 import random
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -13,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from llmquiz.bank import DIFFICULTIES, Bank, Question
-from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
-from llmquiz.grading import progress
-from llmquiz.grading.kinds import grade_fixed
+from llmquiz.errors import BadInputError
+from llmquiz.grading_service import GradingService
 from llmquiz.history import (
+    CUT_OFF,
     UNGRADED,
     UNRATED,
     HistoryRecord,
@@ -26,9 +24,10 @@ from llmquiz.history import (
     self_rating_score,
     utc_now,
 )
+from llmquiz.safetext import storable_text
 
 if TYPE_CHECKING:
-    from llmquiz.grading import Grader, GradeResult
+    from llmquiz.grading import GradeResult
 
 
 def pick_questions(
@@ -73,109 +72,6 @@ class ListSource:
 
     def report(self, question: Question, score: int) -> None:
         return None
-
-
-class GradingService:
-    """Loads the grader in the background while the learner reads the first question.
-
-    The model loads first; then the session's questions are embedded a few at a time, in
-    the order they will be asked, so grading the first answer never waits for the rest.
-    An answer that needs no model (empty, "no idea", short, choice) never waits for it;
-    `submit` grades in the background (the exam never makes the learner wait).
-    """
-
-    PREPARE_CHUNK = 4
-
-    def __init__(
-        self,
-        grader: Grader,
-        questions: Sequence[Question],
-        *,
-        fallback: Callable[[], Grader] | None = None,
-    ) -> None:
-        self.grader = grader
-        self.warnings: list[str] = []
-        self._questions = [q for q in questions if q.auto_graded]
-        self._fallback = fallback
-        self._error: BaseException | None = None
-        self._loaded = threading.Event()
-        self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
-        self.step: str | None = None  # the loading step running now (progress.STEPS), for the UI
-        self.first_use = False  # the weights were verified: the first load after an install
-        self._queue: queue.SimpleQueue[tuple[Future[GradeResult], Question, str]] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
-
-    def start(self) -> GradingService:
-        self._thread.start()
-        return self
-
-    def _load(self) -> None:
-        try:
-            with progress.listening(self._on_step):
-                self.grader.load()
-        except BaseException as exc:  # handed to the main thread in wait()
-            self._error = exc
-            return
-        finally:
-            self._loaded.set()
-        for start in range(0, len(self._questions), self.PREPARE_CHUNK):
-            try:
-                self.grader.prepare(self._questions[start : start + self.PREPARE_CHUNK])
-            except Exception:  # grading embeds what it needs itself; never fail here
-                return
-
-    def _on_step(self, step: str) -> None:
-        self.first_use = self.first_use or step == progress.VERIFY
-        self.step = step
-
-    @property
-    def ready(self) -> bool:
-        return self._loaded.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the model is loaded (False: `timeout` passed first); maybe fall back to lexical."""
-        if not self._loaded.wait(timeout):
-            return False
-        if self._error is None:
-            return True
-        error = self._error
-        if isinstance(error, GraderUnavailableError) and self._fallback is not None:
-            self._error = None
-            self.warnings.append(f"{error}; grading with the lexical grader instead")
-            self.grader = self._fallback()
-            return True
-        raise error  # to every later grade too: the model never loaded
-
-    @staticmethod
-    def needs_model(question: Question, answer: str) -> bool:
-        """Whether grading this answer waits for the model (an empty answer does not)."""
-        return question.auto_graded and grade_fixed(question, answer) is None
-
-    def grade(self, question: Question, answer: str) -> GradeResult:
-        fixed = grade_fixed(question, answer) if question.auto_graded else None
-        if fixed is not None:  # what the grader would give: it grades these first, the same way
-            return fixed
-        self.wait()
-        return self.grader.grade(question, answer)
-
-    def submit(self, question: Question, answer: str) -> Future[GradeResult]:
-        """Grade in a background thread, in the order submitted; the future holds the result."""
-        future: Future[GradeResult] = Future()
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name="llmquiz-grading", daemon=True)
-            self._worker.start()
-        self._queue.put((future, question, answer))
-        return future
-
-    def _work(self) -> None:
-        while True:
-            future, question, answer = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(self.grade(question, answer))
-            except BaseException as exc:  # handed to the session with the future
-                future.set_exception(exc)
 
 
 @dataclass(frozen=True)
@@ -231,23 +127,34 @@ class SessionSummary:
 
     @property
     def mean_score(self) -> float | None:
-        scores = [o.record.score for o in self.outcomes if o.record.verdict not in (UNRATED, UNGRADED)]
+        scores = [o.record.score for o in self.outcomes if o.record.verdict not in _UNSCORED]
         return sum(scores) / len(scores) if scores else None
 
 
+_UNSCORED = (UNRATED, UNGRADED, CUT_OFF)
+
+
 class TimeUp(Exception):
-    """The exam's time limit ran out while the learner was answering."""
+    """The exam's time limit ran out while the learner was answering.
+
+    `unsent`: what the learner had typed but not sent when the time ran out (the UI takes
+    it from the terminal); the session keeps it in the history, marked cut-off.
+    """
+
+    def __init__(self, unsent: str = "") -> None:
+        super().__init__("time is up")
+        self.unsent = unsent
 
 
 @dataclass(frozen=True)
 class _Pending:
-    """An exam answer being graded in the background; recorded once graded."""
+    """An exam answer being graded in the background (no future: cut off); recorded in turn."""
 
     question: Question
     answer: str
     elapsed: float
     answered_at: datetime
-    future: Future[GradeResult]
+    future: Future[GradeResult] | None
 
 
 class Session:
@@ -292,12 +199,19 @@ class Session:
                 raise TimeUp
             position += 1
             started = self.clock()
-            answer = self.ui.ask(question, position, self.plan.total)
+            try:
+                answer = self.ui.ask(question, position, self.plan.total)
+            except TimeUp as up:
+                if up.unsent.strip():  # typed but not sent when the time ran out: kept, cut off
+                    self._cut_off(question, storable_text(up.unsent.strip()), self._elapsed(started))
+                raise
             if answer is None:  # end of input (Ctrl-D): stop asking, keep what was answered
                 return
+            answer = storable_text(answer)  # undecodable bytes kept as escapes, never lost
             if self.plan.deadline is not None and self.clock() > self.plan.deadline:
-                raise TimeUp  # an answer typed after the bell does not count
-            elapsed = (self.clock() - started).total_seconds()
+                self._cut_off(question, answer, self._elapsed(started))
+                raise TimeUp  # an answer sent after the bell is kept but does not count
+            elapsed = self._elapsed(started)
             if not self.plan.feedback and question.auto_graded:
                 # no feedback until the end: grade in the background, never between questions
                 future = self.service.submit(question, answer)
@@ -307,13 +221,26 @@ class Session:
             outcome = self._answer(question, answer, elapsed)
             self.plan.source.report(question, outcome.record.effective_score)
 
+    def _elapsed(self, started: datetime) -> float:
+        return (self.clock() - started).total_seconds()
+
+    def _cut_off(self, question: Question, answer: str, elapsed: float) -> None:
+        """Keep an answer the time limit cut off; after the answers before it (history order)."""
+        if self._pending:
+            self._pending.append(_Pending(question, answer, elapsed, self.clock(), None))
+        else:
+            self._record(question, answer, None, Assessment(), elapsed, cut_off=True)
+
     def _record_graded(self) -> None:
         """Record the background-graded answers whose grades are in, in the order asked."""
-        while self._pending and self._pending[0].future.done():
+        while self._pending and (self._pending[0].future is None or self._pending[0].future.done()):
             self._record_pending(self._pending.pop(0))
 
     def _record_pending(self, p: _Pending) -> None:
         """Record one background-graded answer; ungraded when grading failed (then raise why)."""
+        if p.future is None:
+            self._record(p.question, p.answer, None, Assessment(), p.elapsed, p.answered_at, cut_off=True)
+            return
         error = p.future.exception() if p.future.done() else None
         result = p.future.result() if p.future.done() and error is None else None
         self._record(p.question, p.answer, result, Assessment(), p.elapsed, p.answered_at)
@@ -326,8 +253,9 @@ class Session:
         With `wait` the grades are waited for (the clock has stopped); without (Ctrl-C, an
         error), what is not graded yet is recorded as ungraded. Nothing answered is lost.
         """
-        if wait and self._pending:
-            self.ui.wait_for_grades(self.service, [p.future for p in self._pending])
+        futures = [p.future for p in self._pending if p.future is not None]
+        if wait and futures:
+            self.ui.wait_for_grades(self.service, futures)
         errors: list[Exception] = []
         while self._pending:
             try:
@@ -342,8 +270,8 @@ class Session:
         if question.auto_graded:
             try:
                 result = self.ui.grade(self.service, question, answer)
-            except (KeyboardInterrupt, LlmquizError):
-                self._record(question, answer, None, Assessment(), elapsed)  # the answer is kept
+            except BaseException:  # interrupted, or the grader failed: the answer is kept first
+                self._record(question, answer, None, Assessment(), elapsed)
                 raise
         assessment = Assessment()
         if self.plan.feedback:
@@ -363,8 +291,12 @@ class Session:
         assessment: Assessment,
         elapsed: float,
         when: datetime | None = None,
+        *,
+        cut_off: bool = False,
     ) -> Outcome:
-        if result is not None:
+        if cut_off:
+            score, verdict, missed, grader = 0, CUT_OFF, question.key_points, self.service.grader.name
+        elif result is not None:
             score, verdict, missed = result.score, result.verdict, result.missed
             grader = self.service.grader.name
         elif question.auto_graded:  # grading was interrupted or failed

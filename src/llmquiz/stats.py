@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from llmquiz.bank import Bank, Topic
-from llmquiz.history import OVERRIDES, UNGRADED, HistoryRecord
+from llmquiz.history import CUT_OFF, OVERRIDES, UNGRADED, HistoryRecord
 from llmquiz.scheduler import (
     SELF_RATINGS,
     CardState,
@@ -348,9 +348,11 @@ def _weakest(
 def _ungraded_days(records: Iterable[HistoryRecord]) -> set[date]:
     """UTC days of answers without a score, which count for the streak all the same.
 
-    These are open answers nobody rated and answers whose grading was interrupted.
+    These are open answers nobody rated, answers whose grading was interrupted and answers
+    cut off by an exam's time limit.
     """
-    ungraded = (r for r in records if (r.kind == "open" or r.verdict == UNGRADED) and graded_score(r) is None)
+    unscored = (UNGRADED, CUT_OFF)
+    ungraded = (r for r in records if (r.kind == "open" or r.verdict in unscored) and graded_score(r) is None)
     return {utc_time(r.ts).date() for r in ungraded}
 
 

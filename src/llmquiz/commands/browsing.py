@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from llmquiz.history import HistoryRecord, gc_paused, read_history, utc_now
+from llmquiz.history import HistoryRecord, gc_paused, read_history, read_recent, utc_now
+from llmquiz.historyfile import privacy_warnings
 from llmquiz.settings import Settings
 
 if TYPE_CHECKING:
@@ -16,11 +17,17 @@ Warn = Callable[[str], None]  # where warnings go: the CLI prints them on stderr
 
 
 def history_records(settings: Settings, on_warning: Warn) -> list[HistoryRecord]:
-    """The history's good records, oldest first; each damaged line is passed to `on_warning`."""
+    """The history's good records, oldest first; warnings (damage, privacy) go to `on_warning`."""
     log = read_history(settings.home)
-    for warning in log.warnings:
+    for warning in [*privacy_warnings(settings.home), *log.warnings]:
         on_warning(warning)
     return log.records
+
+
+def check_privacy(settings: Settings, on_warning: Warn) -> None:
+    """Warn when other users can read the data folder or the history (commands that only append)."""
+    for warning in privacy_warnings(settings.home):
+        on_warning(warning)
 
 
 def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
@@ -56,5 +63,8 @@ def compute_user_stats(settings: Settings, topic: str | None, on_warning: Warn) 
 
 
 def recent_records(settings: Settings, limit: int, on_warning: Warn) -> list[HistoryRecord]:
-    records = history_records(settings, on_warning)
-    return records[::-1][:limit]
+    """The newest `limit` records, newest first, read from the end of the history."""
+    log = read_recent(settings.home, limit)
+    for warning in [*privacy_warnings(settings.home), *log.warnings]:
+        on_warning(warning)
+    return log.records

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmquiz.bank import Question
+from llmquiz.bank import Question, bank_files
 from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
 from llmquiz.exam import (
     ExamReport,
@@ -19,7 +20,10 @@ from llmquiz.exam import (
     validate_pass_mark,
 )
 from llmquiz.history import answer_record, append_record, new_session_id, utc_now
-from llmquiz.reports import junit_xml, write_text_atomically
+from llmquiz.historyfile import refuse_unsafe_history
+from llmquiz.outputfiles import check_output, write_output
+from llmquiz.reports import junit_xml
+from llmquiz.safetext import storable_text
 from llmquiz.settings import Settings, semantic_grading_installed
 
 if TYPE_CHECKING:
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]  # progress(done, total), called as answers are graded
 ExamUI = Callable[[datetime | None], "SessionUI"]  # the interactive exam's UI, given its deadline
 _LEXICAL_HINT = "(pass --grader lexical to grade without the model)"
+MAX_TIME_LIMIT = 7 * 24 * 60  # minutes: a week is more than any exam
 
 
 @dataclass(frozen=True)
@@ -74,16 +79,33 @@ def run_exam(
     validate_pass_mark(options.pass_mark)
     if options.answers is not None and options.time_limit is not None:
         raise BadInputError("--time-limit is for the interactive exam, not with --answers")
-    if options.junit is not None and options.junit.is_dir():
-        raise BadInputError(f"--junit {options.junit}: is a folder, not a file")
+    validate_time_limit(options.time_limit)
+    inputs = _exam_inputs(settings, options) if options.junit is not None else []
+    if options.junit is not None:  # refused before anything is graded or recorded
+        check_output(options.junit, protected=inputs, home=settings.home)
+    refuse_unsafe_history(settings.home)
     if options.answers is not None:
         outcome = ExamOutcome(_exam_from_file(settings, options, progress))
     else:
         questions = select_exam(settings.bank(), options.topics, options.count, options.seed, None)
         outcome = _interactive_exam(settings, options, questions, ui)
     if options.junit is not None and outcome.report is not None:
-        write_text_atomically(options.junit, junit_xml(outcome.report))
+        report = junit_xml(outcome.report).encode("utf-8")
+        write_output(options.junit, report, protected=inputs, home=settings.home)
     return outcome
+
+
+def validate_time_limit(minutes: float | None) -> None:
+    if minutes is not None and not (math.isfinite(minutes) and 0 < minutes <= MAX_TIME_LIMIT):
+        raise BadInputError(
+            f"--time-limit must be a number of minutes, more than 0 and at most {MAX_TIME_LIMIT}"
+        )
+
+
+def _exam_inputs(settings: Settings, options: ExamOptions) -> list[Path]:
+    """The files the exam reads: never an output of it."""
+    files = bank_files(settings.banks)
+    return [*files, options.answers] if options.answers is not None else files
 
 
 def _exam_from_file(settings: Settings, options: ExamOptions, progress: Progress | None) -> ExamReport:
@@ -138,6 +160,8 @@ def grade_one(
     question = settings.bank().question(question_id)
     if not question.auto_graded:
         raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
+    refuse_unsafe_history(settings.home)
+    answer = storable_text(answer)  # undecodable bytes from argv kept as escapes
     fixed = grade_fixed(question, answer)  # what the grader would give, without torch
     grader = settings.grader() if fixed is not None else loaded_grader(settings, on_step)
     result = fixed if fixed is not None else grader.grade(question, answer)

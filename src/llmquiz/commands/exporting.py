@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmquiz.bank import bank_files
-from llmquiz.paths import cache_dir, history_file
-from llmquiz.reports import write_output
+from llmquiz.outputfiles import write_output
 
 if TYPE_CHECKING:
     from llmquiz.exporting import ExportedDeck
@@ -29,11 +28,6 @@ def run_export(cfg: Settings, topics: Sequence[str], fmt: str | None, output: Pa
 
     bank = cfg.bank()
     export = build_export(bank, topics, format_for(output, fmt))
-    # the one place export writes: never over the history, a cache or a bank file it read
-    protected = {
-        history_file(cfg.home): "the history file",
-        cache_dir(cfg.home): "in the cache folder",
-        **{file: "a bank file this command reads" for file in bank_files(cfg.banks)},
-    }
-    write_output(output, export.data, protected)
+    # never over the history, a cache or a bank file it read
+    write_output(output, export.data, protected=bank_files(cfg.banks), home=cfg.home)
     return ExportOutcome(export.format, export.notes, export.decks, output)

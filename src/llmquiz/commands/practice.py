@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from llmquiz.bank import Bank, Question
 from llmquiz.commands.browsing import Warn, history_records
+from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
+from llmquiz.historyfile import refuse_unsafe_history
 from llmquiz.session import (
-    GradingService,
     ListSource,
     Session,
     SessionPlan,
@@ -58,5 +59,6 @@ def start_grading(
 
 def run_practice(settings: Settings, plan: SessionPlan, ui: SessionUI) -> SessionSummary:
     """Run a plan with the model loading in the background; every answer lands in the history."""
+    refuse_unsafe_history(settings.home)  # before anything is asked
     service = start_grading(settings, plan.questions, allow_fallback=True)
     return Session(plan, ui, service, settings.home).run()

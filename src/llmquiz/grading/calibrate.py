@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmquiz.bank import Question, read_text_file
-from llmquiz.errors import BankError, Problem
+from llmquiz.bank import Question
+from llmquiz.errors import InputFileError, Problem
 from llmquiz.grading.factory import Grader
+from llmquiz.inputfiles import read_text_file
 
 POSITIVE_SHARE = 0.6  # "correct" for AUC: gold >= 60% of the largest gold value seen
 MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_GOLD = 1_000_000  # larger gold grades would overflow the statistics' sums of squares
 
 
 @dataclass(frozen=True)
@@ -56,21 +58,23 @@ class CalibrationResult:
 
 
 def read_graded_csv(path: Path, gold: str = "score") -> list[GradedRow]:
-    """Read a human-graded CSV; every problem is a BankError naming file and line."""
+    """Read a human-graded CSV; every problem is an InputFileError naming file and line."""
     file = str(path)
     text = read_text_file(Path(path), max_bytes=MAX_CSV_BYTES)
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
     except csv.Error as exc:
-        raise BankError([Problem(file, 1, f"not a readable CSV: {exc}")]) from None
+        raise InputFileError([Problem(file, 1, f"not a readable CSV: {exc}")]) from None
     header = [h.strip() for h in header]
     reader.fieldnames = header
     needed = ["question", "reference", "answer", gold]
     absent = [c for c in needed if c not in header]
     if absent:
         found = ", ".join(header) if header else "none"
-        raise BankError([Problem(file, 1, f"missing column(s) {', '.join(absent)} (columns found: {found})")])
+        raise InputFileError(
+            [Problem(file, 1, f"missing column(s) {', '.join(absent)} (columns found: {found})")]
+        )
     rows: list[GradedRow] = []
     problems: list[Problem] = []
     try:
@@ -91,6 +95,9 @@ def read_graded_csv(path: Path, gold: str = "score") -> list[GradedRow]:
             if not math.isfinite(gold_value):
                 problems.append(Problem(file, line, f"{gold} is not a finite number: {raw_gold!r}"))
                 continue
+            if abs(gold_value) > MAX_GOLD:
+                problems.append(Problem(file, line, f"{gold} is beyond +/-{MAX_GOLD:,}: {raw_gold!r}"))
+                continue
             if not values["question"] or not values["reference"]:
                 problems.append(Problem(file, line, "question and reference must not be empty"))
                 continue
@@ -109,9 +116,9 @@ def read_graded_csv(path: Path, gold: str = "score") -> list[GradedRow]:
     except csv.Error as exc:
         problems.append(Problem(file, reader.line_num, f"not a readable CSV: {exc}"))
     if problems:
-        raise BankError(problems)
+        raise InputFileError(problems)
     if not rows:
-        raise BankError([Problem(file, 1, "no graded rows")])
+        raise InputFileError([Problem(file, 1, "no graded rows")])
     return rows
 
 

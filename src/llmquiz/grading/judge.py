@@ -22,7 +22,7 @@ from llmquiz.errors import ModelError
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
-ARTIFACT_SHA256 = "b103388f53cf55f67167d4fdeb77b97bbadd510f95186afb038eaf85208219ff"
+ARTIFACT_SHA256 = "36b092bda17fffd5c9e21df5b09158c8dc8e864c24e4fc51a93e178ff388514f"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32

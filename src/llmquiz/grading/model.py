@@ -19,7 +19,7 @@ from llmquiz.errors import GraderUnavailableError, ModelError
 from llmquiz.grading import progress
 from llmquiz.grading.options import DEVICES
 from llmquiz.grading.store import read_json
-from llmquiz.paths import write_private
+from llmquiz.outputfiles import write_private
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"

@@ -16,17 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from llmquiz.paths import write_private
+from llmquiz.errors import InputFileError
+from llmquiz.inputfiles import read_input_bytes
+from llmquiz.outputfiles import write_private
 
 CACHE_VERSION = 1
 MAX_CACHE_ROWS = 200_000
+MAX_CACHE_BYTES = 2 * 1024**3  # read through the input reader: a FIFO or device is no cache
+MAX_INDEX_BYTES = 64 * 1024**2
 
 
 def read_json(path: Path) -> Any:
-    """Parsed JSON, or None for a missing, unreadable or invalid file."""
+    """Parsed JSON, or None for a missing, unreadable, invalid or non-regular file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(read_input_bytes(path, MAX_INDEX_BYTES).decode("utf-8"))
+    except (InputFileError, ValueError, RecursionError):
         return None
 
 
@@ -83,8 +87,8 @@ class EmbeddingCache:
         ):
             return {}
         try:
-            raw = self._npz.read_bytes()
-        except OSError:
+            raw = read_input_bytes(self._npz, MAX_CACHE_BYTES)
+        except InputFileError:
             return {}
         if hashlib.sha256(raw).hexdigest() != index["sha256"]:
             return {}

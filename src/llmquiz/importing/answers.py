@@ -29,6 +29,15 @@ READING_LINE = re.compile(
 )
 URL = re.compile(r"\bhttps?://|\bwww\.|\barxiv\b|\bdoi:", re.IGNORECASE)
 MAX_POINTS, POINT_WORDS = 6, 25
+MAX_NESTING = 50  # bullet levels; deeper notes are refused (flattening them recurses per level)
+
+
+class NestingError(ValueError):
+    """Bullets nested more than MAX_NESTING levels deep, from `line` on."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"bullets nested more than {MAX_NESTING} levels deep")
+        self.line = line
 
 
 @dataclass
@@ -134,6 +143,8 @@ def _place(node: Node, nodes: list[Node], stack: list[Node], loose: bool) -> Non
 def _place_bullet(node: Node, nodes: list[Node], stack: list[Node], loose: bool) -> None:
     while stack and stack[-1].indent >= node.indent and not _owns(stack[-1], node, loose):
         stack.pop()
+    if len(stack) >= MAX_NESTING:
+        raise NestingError(node.line)
     (stack[-1].children if stack else nodes).append(node)
     stack.append(node)
 

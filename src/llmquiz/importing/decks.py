@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from llmquiz.errors import BankError, Problem
+from llmquiz.errors import InputFileError, Problem
 from llmquiz.importing.answers import build_answer
 from llmquiz.importing.apkg import AnkiNote
 from llmquiz.importing.cards import Card, cards_of, roles_for
@@ -41,7 +41,7 @@ def import_cards(
     file, name = str(path), path.name
     if not cards:
         why = f" ({skipped[0][1].removesuffix('; skipped')})" if skipped else ""
-        raise BankError([Problem(file, 0, f"no cards with a question found{why}")])
+        raise InputFileError([Problem(file, 0, f"no cards with a question found{why}")])
     slug, title, deck_tags = _deck_topic([card.deck for card in cards], topic, path)
     by_line = fmt != ANKI
     items = with_ids(
