@@ -77,6 +77,8 @@ def test_a_missing_value_of_a_global_option_after_the_command_is_named() -> None
 
 def test_help_says_global_options_may_follow_the_command() -> None:
     assert "Global options may also follow the command" in invoke("--help").stdout
+    quiz_help = " ".join(invoke("quiz", "--help").stdout.split())
+    assert "Global options work here too: --bank, --home, --grader, --model, --device, --debug" in quiz_help
 
 
 @pytest.mark.parametrize(

@@ -83,12 +83,16 @@ def plain_metavar(piece: str) -> str:
     return re.sub(r"\{([^{}|]*)\}", lambda m: m[1].upper(), piece)
 
 
+GLOBAL_NOTE = "Global options work here too: " + ", ".join(GLOBAL_OPTIONS) + " (see llmquiz --help)."
+
+
 def use_plain_usage(*apps: Any) -> None:
-    """Give every command of these Typer apps that has no class of its own the plain usage."""
+    """Every command of these Typer apps: the plain usage line, and a word on the global options."""
     for app in apps:
         for info in app.registered_commands:
             if info.cls in (None, TyperCommand):
                 info.cls = PlainUsageCommand
+            info.epilog = info.epilog or GLOBAL_NOTE
 
 
 def whole_number(minimum: int | None = None) -> Callable[[str], int]:
