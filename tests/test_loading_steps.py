@@ -37,3 +37,19 @@ def test_the_semantic_grader_reports_loading_the_model(tmp_path: Path) -> None:
         grader.load()
         grader.load()  # loaded once
     assert steps == [progress.MODEL]
+
+
+def test_embedding_the_bank_s_texts_is_a_step_the_first_time_only(tmp_path: Path) -> None:
+    from .test_grading_plumbing import Q1
+
+    def grader() -> SemanticGrader:
+        return SemanticGrader(home=tmp_path, embedder=FakeEmbedder(), settings=GraderSettings(judge=False))
+
+    steps: list[str] = []
+    with progress.listening(steps.append):
+        grader().grade(Q1, "keys and values")
+    assert steps == [progress.MODEL, progress.EMBED]
+    steps.clear()
+    with progress.listening(steps.append):
+        grader().grade(Q1, "keys and values")  # a later run: the texts come from the cache
+    assert steps == [progress.MODEL]

@@ -104,6 +104,7 @@ def test_the_first_answer_s_wait_names_each_loading_step(llmquiz_home: Path) -> 
         "Checking the model's weights (the first time after installing only",
         "Loading the grading model (the first time, torch and the weights are read from disk)",
         "Loading the claim judge",
+        "Reading the bank's answers with the model (the first time only",
     ]
     positions = [waited.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), waited
@@ -129,4 +130,5 @@ def test_grade_names_the_loading_step_it_waits_for(llmquiz_home: Path) -> None:
     terminal = Terminal(["--grader", "lexical", "grade", "rag-what-is", ANSWER], llmquiz_home, load_delay=2)
     shown = terminal.expect("Feedback")
     assert "Checking the model's weights" in shown and "Loading the claim judge" in shown
+    assert "Reading the bank's answers" in shown
     assert terminal.finish() == 0

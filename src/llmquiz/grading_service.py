@@ -52,19 +52,22 @@ class GradingService:
         return self
 
     def _load(self) -> None:
-        try:
-            with progress.listening(self._on_step):
-                self.grader.load()
-        except BaseException as exc:  # handed to the main thread in wait()
-            self._error = exc
-            return
-        finally:
-            self._loaded.set()
-        for start in range(0, len(self._questions), self.PREPARE_CHUNK):
+        with progress.listening(self._on_step):
             try:
-                self.grader.prepare(self._questions[start : start + self.PREPARE_CHUNK])
-            except Exception:  # grading embeds what it needs itself; never fail here
+                self.grader.load()
+            except BaseException as exc:  # handed to the main thread in wait()
+                self._error = exc
                 return
+            finally:
+                self.step = None
+                self._loaded.set()
+            for start in range(0, len(self._questions), self.PREPARE_CHUNK):
+                try:
+                    self.grader.prepare(self._questions[start : start + self.PREPARE_CHUNK])
+                except Exception:  # grading embeds what it needs itself; never fail here
+                    return
+                finally:
+                    self.step = None
 
     def _on_step(self, step: str) -> None:
         self.first_use = self.first_use or step == progress.VERIFY
@@ -110,11 +113,14 @@ class GradingService:
         return future
 
     def _work(self) -> None:
-        while True:
-            future, question, answer = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(self.grade(question, answer))
-            except BaseException as exc:  # handed to the session with the future
-                future.set_exception(exc)
+        with progress.listening(self._on_step):
+            while True:
+                future, question, answer = self._queue.get()
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(self.grade(question, answer))
+                except BaseException as exc:  # handed to the session with the future
+                    future.set_exception(exc)
+                finally:
+                    self.step = None if self.ready else self.step

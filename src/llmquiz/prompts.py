@@ -131,12 +131,16 @@ class TerminalUI:
                 signal.signal(signal.SIGALRM, previous)
 
     def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult:
-        if service.ready or not service.needs_model(question, answer):
+        if not service.needs_model(question, answer):
             return service.grade(question, answer)
-        with self.err.status(render.loading_label(service.step, service.first_use)) as status:
-            while not service.wait(timeout=0.1):  # name each step as loading reaches it
-                status.update(render.loading_label(service.step, service.first_use))
-            return service.grade(question, answer)
+        future = service.submit(question, answer)
+        with contextlib.suppress(TimeoutError):
+            return future.result(timeout=0.3)  # most grades: done before a spinner would show
+        with self.err.status(render.loading_label(service.step, service.first_use, service.ready)) as status:
+            while True:  # name each step as loading (or a first use's embedding) reaches it
+                with contextlib.suppress(TimeoutError):
+                    return future.result(timeout=0.1)
+                status.update(render.loading_label(service.step, service.first_use, service.ready))
 
     def wait_for_grades(self, service: GradingService, pending: Sequence[Future[GradeResult]]) -> None:
         label = f"Grading {plural(len(pending), 'answer')}…"
@@ -144,9 +148,8 @@ class TerminalUI:
             while wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION).not_done:
                 if any(f.done() and f.exception() is not None for f in pending):
                     return  # the session records every answer, then reports the error
-                status.update(
-                    label if service.ready else render.loading_label(service.step, service.first_use)
-                )
+                step = render.loading_label(service.step, service.first_use, service.ready)
+                status.update(label if service.ready and service.step is None else step)
 
     def feedback(self, question: Question, result: GradeResult | None) -> None:
         self.console.print(render.feedback(question, result, self.console))

@@ -75,12 +75,16 @@ def table_box(console: Console) -> box.Box:
     return box.ROUNDED if fancy(console) else box.ASCII
 
 
-def loading_label(step: str | None, first_use: bool) -> str:
-    """What the learner waits for while the grader loads (steps: grading.progress)."""
+def loading_label(step: str | None, first_use: bool, ready: bool = False) -> str:
+    """What the learner waits for while the grader loads or grades (steps: grading.progress)."""
     if step == "verify":
         return "Checking the model's weights (the first time after installing only: their sha256)…"
     if step == "judge":
         return "Loading the claim judge (it checks each claim of the answer against the key points)…"
+    if step == "embed":
+        return "Reading the bank's answers with the model (the first time only: kept for next time)…"
+    if ready:
+        return "Grading…"
     if first_use:
         return "Loading the grading model (the first time, torch and the weights are read from disk)…"
     return "Loading the grading model…"

@@ -19,6 +19,7 @@ from llmquiz.exam import (
     select_exam,
     validate_pass_mark,
 )
+from llmquiz.grading import progress
 from llmquiz.history import answer_record, append_record, new_session_id, utc_now
 from llmquiz.historyfile import refuse_unsafe_history
 from llmquiz.outputfiles import check_output, write_output
@@ -48,16 +49,18 @@ class ExamOptions:
     seed: int | None
 
 
+def _ignore(step: str) -> None:
+    return None
+
+
 def loaded_grader(settings: Settings, on_step: Callable[[str], None] | None = None) -> Grader:
     """The grader, loaded now; a pipeline never silently switches to another grading method.
 
     `on_step` hears each loading step (grading.progress), to tell the user what is slow.
     """
-    from llmquiz.grading import progress
-
     grader = settings.grader()
     try:
-        with progress.listening(on_step or (lambda step: None)):
+        with progress.listening(on_step or _ignore):
             grader.load()
     except GraderUnavailableError as exc:
         raise GraderUnavailableError(f"{exc} {_LEXICAL_HINT}") from None
@@ -164,7 +167,8 @@ def grade_one(
     answer = storable_text(answer)  # undecodable bytes from argv kept as escapes
     fixed = grade_fixed(question, answer)  # what the grader would give, without torch
     grader = settings.grader() if fixed is not None else loaded_grader(settings, on_step)
-    result = fixed if fixed is not None else grader.grade(question, answer)
+    with progress.listening(on_step or _ignore):  # a first use embeds the bank's texts: a step too
+        result = fixed if fixed is not None else grader.grade(question, answer)
     record = answer_record(
         question, answer, session=new_session_id(), mode="grade", score=result.score,
         verdict=result.verdict, missed=result.missed, grader=grader.name,

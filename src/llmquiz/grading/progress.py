@@ -13,7 +13,8 @@ from contextvars import ContextVar
 VERIFY = "verify"  # hashing the bundled model's weights: the first load after an install only
 MODEL = "model"  # importing torch and loading the embedding model
 JUDGE = "judge"  # checking and loading the claim judge (a second, adapted copy of the model)
-STEPS = (VERIFY, MODEL, JUDGE)
+EMBED = "embed"  # encoding bank texts not in the cache yet: a bank's (or model's) first use
+STEPS = (VERIFY, MODEL, JUDGE, EMBED)
 
 Listener = Callable[[str], None]
 _listener: ContextVar[Listener | None] = ContextVar("llmquiz_grading_step", default=None)

@@ -172,6 +172,7 @@ class SemanticGrader:
                 texts.extend(n.answer for n in self._neighbours_of(q))
             missing = self._cache.missing(texts)
             if missing:
+                progress.report(progress.EMBED)
                 self._cache.put(self._embedder.encode(missing))
                 self._cache.save()
             for q in todo:
