@@ -16,6 +16,11 @@ same cut the grader's verdicts make at 70 and 40 of 100. Printed:
 
 --bare grades with the question and reference only (no key points, no misconceptions), as
 `llmquiz calibrate` grades a CSV of interview answers that has no key points.
+
+--speed also times, side by side in one process with the models loaded and the bank side
+cached (medians of --repeat runs, alternating): raw encode (the embedder's own pass over the
+answers), grade_many of all answers (encode, claim judge, scoring), and single `grade` calls
+(median and p95, the wait after Enter).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--verbose", action="store_true", help="one line per answer")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--speed", action="store_true", help="also time grading beside raw encode")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
     import yaml
@@ -70,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.set:
             apply_settings(grader, args.set)
         results = grader.grade_many(items)
+        speed = measure_speed(grader, items, args.repeat) if args.speed else {}
 
     gold = [statistics.mean(row["grades"]) for row in rows]
     scores = [float(r.score) for r in results]
@@ -98,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             for kind, v in kinds.items()
         },
+        **speed,
         "ceiling": {
             "pearson": round(pearson(first, second), 3),
             "band_agreement": round(
@@ -127,8 +136,37 @@ def main(argv: list[str] | None = None) -> int:
             f"called correct {k['called_correct']}"
         )
     c = report["ceiling"]
+    for key, value in speed.items():
+        print(f"{key:32s} {value}")
     print(f"ceiling (examiner vs examiner): Pearson {c['pearson']:.3f}, bands {c['band_agreement']:.1%}")
     return 0
+
+
+def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
+    import time
+
+    from llmquiz.grading import text as tx
+
+    embedder = grader._embedder  # type: ignore[attr-defined]
+    answers = [tx.normalize(answer) for _, answer in items if answer.strip()]
+    raw, graded, single = [], [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        embedder.encode(answers)
+        raw.append(len(answers) / (time.perf_counter() - started))
+        started = time.perf_counter()
+        grader.grade_many(items)  # type: ignore[attr-defined]
+        graded.append(len(items) / (time.perf_counter() - started))
+    for question, answer in items[::4]:
+        started = time.perf_counter()
+        grader.grade(question, answer)  # type: ignore[attr-defined]
+        single.append((time.perf_counter() - started) * 1000)
+    return {
+        "raw_encode_answers_per_second": round(statistics.median(raw), 1),
+        "grade_many_answers_per_second": round(statistics.median(graded), 1),
+        "single_grade_ms_median": round(statistics.median(single), 1),
+        "single_grade_ms_p95": round(statistics.quantiles(single, n=20)[-1], 1),
+    }
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import numpy as np
 from llmquiz.grading import text as tx
 from llmquiz.grading.encoding import Encoded
 
+MAX_JUDGED_WORDS = 40
+
 
 @dataclass(frozen=True)
 class Claims:
@@ -22,6 +24,7 @@ class Claims:
     vecs: np.ndarray  # (claims x D) question-demoted vectors, L2-normalised
     fine: list[int]  # indexes of the smallest claims
     content_tokens: np.ndarray  # the answer's demoted token vectors, normalised
+    judged: list[int]  # indexes of the claims the claim judge reads: one statement each, not the whole answer
 
 
 def encoded_claims(enc: Encoded, question_stems: frozenset[str]) -> Claims:
@@ -33,15 +36,20 @@ def encoded_claims(enc: Encoded, question_stems: frozenset[str]) -> Claims:
     if whole not in spans:
         spans.append(whole)
     finest = tx.finest_spans(answer)
-    vecs, texts, fine = [], [], []
+    sentences = len(tx.sentence_spans(answer))
+    vecs, texts, fine, judged = [], [], [], []
     for a, b in spans:
         vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
         if vec is not None:
             if (a, b) in finest:
                 fine.append(len(texts))
+            # the judge was trained on single statements: a whole answer of several sentences
+            # or a very long sentence reads as anything (its clauses are judged instead)
+            if ((a, b) != whole or sentences <= 1) and len(answer[a:b].split()) <= MAX_JUDGED_WORDS:
+                judged.append(len(texts))
             vecs.append(vec)
             texts.append(answer[a:b])
     if not len(mask) and not vecs:  # a model without token offsets: the answer is one claim
-        vecs, texts, fine = [enc.vec], [answer], [0]
+        vecs, texts, fine, judged = [enc.vec], [answer], [0], [0]
     matrix = np.stack(vecs) if vecs else np.zeros((0, len(enc.vec)), dtype=np.float32)
-    return Claims(texts, matrix, fine, tokens)
+    return Claims(texts, matrix, fine, tokens, judged)

@@ -13,6 +13,7 @@ Heavy: imports torch. Import it only once a model is needed.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from llmquiz.errors import ModelError
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
-ARTIFACT_SHA256 = "36b092bda17fffd5c9e21df5b09158c8dc8e864c24e4fc51a93e178ff388514f"
+ARTIFACT_SHA256 = "7d7956e20fead1091de098581e5b813df147b84ba1fbc1b214a658f9ea47b598"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32
@@ -37,15 +38,41 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_artifact(path: Path, state: dict[str, Any], meta: dict[str, str]) -> str:
-    """Write the adapters and head as safetensors; returns the file's sha256."""
-    from safetensors.torch import save_file
+_DTYPES = {"float32": "F32", "uint8": "U8"}
 
+
+def save_artifact(path: Path, state: dict[str, Any], meta: dict[str, str]) -> str:
+    """Write the adapters, the head and the settings as a safetensors file; returns its sha256.
+
+    Written here rather than by safetensors' save_file, whose header lists tensors and
+    settings in hash-map order: the same weights gave different bytes, and the sha256 is the
+    artifact's identity (checked at load, and by the reproducibility test). The layout is
+    the safetensors format: an 8-byte little-endian header length, a JSON header naming
+    each tensor's dtype, shape and byte range, then the tensors' bytes.
+    """
+    header: dict[str, Any] = {"__metadata__": dict(sorted(meta.items()))}
+    blobs = []
+    offset = 0
+    for name in sorted(state):
+        array = state[name].detach().contiguous().cpu().numpy()
+        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": _DTYPES[str(array.dtype)], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(data)]}  # fmt: skip
+        blobs.append(data)
+        offset += len(data)
+    encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)  # the tensors start 8-byte aligned
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {k: state[k].contiguous() for k in sorted(state)}, str(path), metadata=dict(sorted(meta.items()))
-    )
+    path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + b"".join(blobs))
     return file_sha256(path)
+
+
+def read_artifact(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The tensors and the settings of a judge artifact."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as fh:
+        return {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata() or {})  # noqa: SIM118
 
 
 def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> None:
@@ -77,16 +104,12 @@ class ClaimJudge:
         with self._lock:
             if self._model is not None:
                 return
-            from safetensors import safe_open
-
             from llmquiz.grading.bert import add_adapters, load_bert, load_tokenizer, merge_adapters
             from llmquiz.grading.model import bundled_model_dir
 
             verify_artifact(self._artifact, self._sha256)
             base = bundled_model_dir()
-            with safe_open(str(self._artifact), "pt") as fh:
-                meta = fh.metadata() or {}
-                state = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 (safe_open has no iterator)
+            state, meta = read_artifact(self._artifact)
             if meta.get("base_sha256") != BASE_SHA256:
                 raise ModelError(f"{self._artifact}: the claim judge was trained for another base model")
             model = load_bert(base)

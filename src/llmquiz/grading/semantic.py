@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from llmquiz.grading.encoding import Encoded
     from llmquiz.grading.judge import ClaimJudge
 
-SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
+SUPPORT, CONTRADICT, NEITHER = 0, 1, 2  # columns of the claim judge's probabilities
 
 CHUNK = 256  # answers encoded per batch in grade_many
 
@@ -78,11 +78,18 @@ class Settings:
     neighbours: bool = True
     polarity: bool = True  # the word-level reversal check beside the judge
     polarity_confidence: float = 0.6  # how sure a word-level reversal makes the grader
-    judge: bool = True  # read key points and misconceptions with the claim judge
+    judge: bool = True  # read the bank's misconceptions with the claim judge
+    judge_points: bool = True  # ... and the key points too
     candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
-    judge_floor: float = 0.25  # share of a point's match kept when the judge sees no support
-    contradict_at: float = 0.5  # judge's contradiction probability that marks a point contradicted
+    judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
+    judge_floor: float = 1.0  # share of a point's match kept when the judge sees no support (1: all)
+    support_full_at: float = 0.5  # the judge's support probability that counts as full support
+    claim_floor: float = 0.3  # score factor when the judge finds no key point stated at all
+    unstated_cost: float = 0.0  # share of a point's match lost when the judge is sure it is not stated
+    contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
+    contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
     repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
+    repeat_margin: float = 0.0  # ... and by how much more the clause supports it than any key point
     misconception_gate: float = 0.3  # cosine below which a claim is not read against a misconception
     rules: ScoreRules = field(default_factory=ScoreRules)
 
@@ -328,22 +335,29 @@ class SemanticGrader:
         claims = encoded_claims(enc, side.stems)
         ans_tok = claims.content_tokens
         plan = _Plan(side=side, enc=enc, claims=claims)
-        for point in side.points:
-            support, sims = self._support(point, ans_tok, claims.vecs)
-            match = _ramp(support, s.low, s.high)
-            flipped = False
+        supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
+        matches = [_ramp(support, s.low, s.high) for support, _ in supports]
+        # the judge was trained on key points; a reference's own sentences stand in for them
+        # elsewhere (a CSV, a bank without key points), where it is not asked
+        read = self._judge is not None and s.judge_points and bool(side.question.key_points)
+        best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
+        to_judge = {i for i in best_first[: s.judged_points] if matches[i] > 0} if read else set()
+        for index, (point, (_, sims), match) in enumerate(zip(side.points, supports, matches, strict=True)):
+            flipped, flip_at = False, None
             if s.polarity and match >= s.covered_at and len(claims.fine):
                 # the clause that says most nearly what the point says: reversed by its words?
-                best = claims.fine[int(sims[claims.fine].argmax())]
+                best = flip_at = claims.fine[int(sims[claims.fine].argmax())]
                 flipped = tx.polarity_conflict(
                     point.text, claims.texts[best], side.question.question, s.reuse, s.negation_reuse
                 ) and not self._agrees(side, point.text, claims.texts[best])
-            candidates = top_claims(sims, s.candidates) if self._judge is not None and match > 0 else []
-            plan.points.append(_PointPlan(point.text, match, flipped, candidates, sims))
+            candidates = top_claims(sims, claims.judged, s.candidates) if index in to_judge else []
+            plan.points.append(_PointPlan(point.text, match, flipped, flip_at, candidates, sims))
             plan.pairs.extend((claims.texts[i], point.text) for i in candidates)
         for wrong, unit in side.misconceptions:
             _, sims = self._support(unit, ans_tok, claims.vecs)
-            gated = [i for i in top_claims(sims, s.candidates) if sims[i] >= s.misconception_gate]
+            gated = [
+                i for i in top_claims(sims, claims.judged, s.candidates) if sims[i] >= s.misconception_gate
+            ]
             candidates = gated if self._judge is not None else []
             plan.misconceptions.append(_WrongPlan(wrong.claim, wrong.correction, candidates))
             plan.pairs.extend((claims.texts[i], wrong.claim) for i in candidates)
@@ -375,25 +389,38 @@ class SemanticGrader:
         row = 0
         points: list[PointJudgement] = []
         support_share = []
+        right_in: dict[int, float] = {}  # claim -> the most it supports any key point
+        point_support: list[float] = []
         for p in plan.points:
             rows = probs[row : row + len(p.candidates)]
             row += len(p.candidates)
+            for claim, prob in zip(p.candidates, rows[:, SUPPORT].tolist(), strict=True):
+                right_in[claim] = max(right_in.get(claim, 0.0), prob)
+            judge_support: float | None = None  # the judge's own view, when it read the point
+            unstated = 0.0  # how sure the judge is that no claim read states the point, beyond even odds
             if len(rows):
-                support = float(rows[:, SUPPORT].max())
+                support = judge_support = float(rows[:, SUPPORT].max())
+                unstated = max(0.0, 2 * float(rows[:, NEITHER].min()) - 1)
                 worst = int(rows[:, CONTRADICT].argmax())
                 against = float(rows[worst, CONTRADICT])
                 evidence_at = (
                     p.candidates[worst] if against > support else p.candidates[int(rows[:, SUPPORT].argmax())]
                 )
-            else:
-                support, against = (1.0, 0.0) if self._judge is None else (0.0, 0.0)
+            else:  # not read by the judge: the bi-encoder's match alone, or nothing matched
+                support, against = (0.0, 0.0) if p.match <= 0 else (1.0, 0.0)
                 evidence_at = int(p.sims.argmax()) if len(p.sims) else None
-            if p.flipped:
-                against = max(against, s.polarity_confidence)
-            judged = p.match * (s.judge_floor + (1 - s.judge_floor) * support)
-            support_share.append(s.judge_floor + (1 - s.judge_floor) * support)
+            if judge_support is not None or p.match <= 0:
+                point_support.append(judge_support or 0.0)
+            # contradicted: the judge is sure of it, or the point's own words come back reversed
+            opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
+            if p.flipped and not opposed:
+                against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
+            credit = s.judge_floor + (1 - s.judge_floor) * min(1.0, support / s.support_full_at)
+            credit *= 1 - s.unstated_cost * unstated
+            judged = p.match * credit
+            support_share.append(credit)
             evidence = texts[evidence_at] if evidence_at is not None else None
-            if against >= s.contradict_at and against > support:
+            if opposed:
                 points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
             elif judged >= s.covered_at:
                 points.append(PointJudgement(p.point, COVERED, judged, against, evidence))
@@ -406,12 +433,22 @@ class SemanticGrader:
             if len(rows):
                 best = int(rows[:, SUPPORT].argmax())
                 confidence = float(rows[best, SUPPORT])
-                repeated = confidence >= s.repeat_at and confidence > float(rows[best, CONTRADICT])
-                evidence = texts[m.candidates[best]]
+                claim = m.candidates[best]
+                repeated = (
+                    confidence >= s.repeat_at
+                    and confidence > float(rows[best, CONTRADICT])
+                    and confidence - right_in.get(claim, 0.0) > s.repeat_margin
+                )
+                evidence = texts[claim]
             else:
                 confidence, repeated, evidence = 0.0, False, None
             wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
         judged_share = sum(support_share) / len(support_share) if support_share else 1.0
+        factor = plan.factor
+        if point_support and any(p.candidates for p in plan.points):
+            # a list of terms, an echo, an answer about something else: no point is stated
+            stated = max(min(1.0, js / s.support_full_at) for js in point_support)
+            factor *= s.claim_floor + (1 - s.claim_floor) * stated
         return grade_from(
             points,
             wrongs,
@@ -419,7 +456,7 @@ class SemanticGrader:
             rules=s.rules,
             method="semantic",
             model=self.model_name,
-            factor=plan.factor,
+            factor=factor,
             cap=plan.cap,
             signals=plan.signals,
         )
@@ -431,13 +468,9 @@ def _no_probs() -> np.ndarray:
     return np.zeros((0, 3), dtype=np.float32)
 
 
-def top_claims(sims: np.ndarray, count: int) -> list[int]:
-    """Indexes of the `count` answer claims most like a statement, best first."""
-    import numpy as np
-
-    if not len(sims):
-        return []
-    return [int(i) for i in np.argsort(-sims, kind="stable")[:count]]
+def top_claims(sims: np.ndarray, among: list[int], count: int) -> list[int]:
+    """Indexes of the `count` answer claims (of those `among`) most like a statement, best first."""
+    return sorted(among, key=lambda i: -float(sims[i]))[:count]
 
 
 @dataclass
@@ -445,6 +478,7 @@ class _PointPlan:
     point: str
     match: float
     flipped: bool  # reversed by its words (a direction word swapped, or negated)
+    flip_at: int | None  # the claim checked for that
     candidates: list[int]  # answer claims the judge reads against the point
     sims: Any
 
