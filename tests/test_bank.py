@@ -320,3 +320,26 @@ def test_duplicate_id_is_reported_even_when_the_copy_has_other_problems(tmp_path
     messages = [p.message for p in problems]
     assert any("duplicate id 'demo-one'" in m for m in messages)
     assert [p.line for p in problems] == sorted(p.line for p in problems)
+
+
+def test_a_duplicate_entry_has_its_other_problems_reported_too(tmp_path: Path) -> None:
+    copy = "  - id: demo-one\n    colour: red\n    question: What is one again?\n    answer: One.\n"
+    path = write(tmp_path, GOOD + copy)
+    result = runner.invoke(app, ["bank", "validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{path}:24: duplicate id 'demo-one' (first at line 4)",
+        f"{path}:25: demo-one: unknown key 'colour'",
+        "2 problems found.",
+    ]
+
+
+def test_a_duplicate_across_files_is_reported_beside_the_copy_s_other_problems(tmp_path: Path) -> None:
+    first = write(tmp_path, GOOD, "a.yaml")
+    copy = "topic: other\ntitle: Other\nquestions:\n  - id: demo-one\n    colour: red\n    question: Q?\n    answer: A.\n"
+    second = write(tmp_path, copy, "b.yaml")
+    _, problems = check_bank([first, second])
+    assert [str(p) for p in problems] == [
+        f"{second}:5: demo-one: unknown key 'colour'",
+        f"{second}:4: duplicate id 'demo-one' (also at {first}:4)",
+    ]

@@ -282,3 +282,51 @@ def test_calibrate_unreadable_csv(tmp_path: Path) -> None:
     result = invoke(*LEXICAL, "calibrate", str(csv_file))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: {csv_file}:")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(["list", "--topic", "Rag", "--json"], "rag", id="list"),
+        pytest.param(["stats", "--topic", "RAG", "--json"], "rag", id="stats"),
+    ],
+)
+def test_topics_are_case_insensitive(args: list[str], expected: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    topics = {q["topic"] for q in data} if isinstance(data, list) else {t["topic"] for t in data["topics"]}
+    assert topics == {expected}
+
+
+def test_the_same_topic_twice_in_any_case_is_asked_once() -> None:
+    once = json.loads(invoke("list", "--topic", "rag", "--json").stdout)
+    assert json.loads(invoke("list", "--topic", "rag", "--topic", "Rag", "--json").stdout) == once
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["drill", "ragg"], "Error: unknown topic: 'ragg'; did you mean 'rag'? (topics: ", id="topic"
+        ),
+        pytest.param(
+            ["show", "rag-waht-is"],
+            "Error: unknown question id: 'rag-waht-is'; did you mean 'rag-what-is'?",
+            id="id-typo",
+        ),
+        pytest.param(
+            ["show", "rag-what"],
+            "Error: unknown question id: 'rag-what'; did you mean 'rag-what-is'?",
+            id="id-prefix",
+        ),
+        pytest.param(
+            ["show", "zzzz"], "Error: unknown question id: 'zzzz' (see `llmquiz list`)", id="id-far-off"
+        ),
+    ],
+)
+def test_unknown_names_get_a_did_you_mean(args: list[str], message: str) -> None:
+    result = invoke(*LEXICAL, *args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(message)

@@ -259,18 +259,28 @@ def test_blank_answers_count_zero_and_an_empty_file_is_an_error(tmp_path: Path) 
     assert result.exit_code == 2 and "names no questions" in result.stderr
 
 
-def test_pass_is_decided_on_the_exact_mean() -> None:
+@pytest.mark.parametrize(
+    ("scores", "pass_mark", "score", "passed"),
+    [
+        pytest.param([70, 70, 69] * 33 + [69], 69.67, 70, True, id="mean-69.66-shows-70-and-passes-69.67"),
+        pytest.param([70, 69], 70, 70, True, id="a-half-rounds-up"),
+        pytest.param([70, 69, 69], 70, 69, False, id="69.33-fails-70"),
+        pytest.param([76, 75, 76], 70, 76, True, id="75.67-is-76"),
+    ],
+)
+def test_the_exam_score_is_a_whole_number_and_decides_the_pass(
+    scores: list[int], pass_mark: float, score: int, passed: bool
+) -> None:
     from llmquiz.bank import Question
     from llmquiz.exam import ExamItem, ExamReport
+    from llmquiz.reports import exam_json
 
     q = Question(id="q", topic="t", question="?", answer="!")
-    items = (
-        ExamItem(q, "a", 70, "correct", ()),
-        ExamItem(q, "b", 70, "correct", ()),
-        ExamItem(q, "c", 69, "partial", ()),
-    )
-    report = ExamReport(items * 33 + (ExamItem(q, "d", 69, "partial", ()),), pass_mark=69.67, grader="x")
-    assert report.score == 69.7 and report.mean < 69.67 and not report.passed
+    report = ExamReport(tuple(ExamItem(q, "a", s, "partial", ()) for s in scores), pass_mark, grader="x")
+    assert (report.score, report.passed) == (score, passed)
+    data = json.loads(exam_json(report))
+    assert data["score"] == score and isinstance(data["score"], int) and data["passed"] is passed
+    assert data["mean"] == round(sum(scores) / len(scores), 2)
 
 
 def test_answers_file_with_a_time_limit_is_a_usage_error(tmp_path: Path) -> None:

@@ -125,10 +125,10 @@ CASES = [
     case("bank-sparse-file-over-the-limit", sparse_bank, 2, r"huge\.yaml:1: file too large"),
     case("bank-same-file-twice",
          lambda f, h: ["bank", "validate", str(write(f, "g.yaml", GOOD_BANK)), str(f / "g.yaml")],
-         0, r"OK: 1 topics, 1 questions"),
+         0, r"OK: 1 topic, 1 question\."),
     case("bank-same-file-through-a-symlink",
          lambda f, h: ["bank", "validate", str(write(f, "g.yaml", GOOD_BANK)), str(symlink(f, "link.yaml", f / "g.yaml"))],
-         0, r"OK: 1 topics, 1 questions"),
+         0, r"OK: 1 topic, 1 question\."),
     # answers files
     case("answers-5000-digit-integer-yaml",
          lambda f, h: exam_with(answers(f, "rag-what-is: " + "9" * 5000 + "\n")),

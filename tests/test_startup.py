@@ -43,6 +43,9 @@ LIGHT_COMMANDS = [
     pytest.param(
         ["--grader", "lexical", "grade", "rag-what-is", "retrieval of documents"], id="lexical-grade"
     ),
+    # an empty or "no idea" answer scores 0 without the model, with the default (semantic) grader
+    pytest.param(["grade", "rag-what-is", ""], id="grade-empty"),
+    pytest.param(["grade", "rag-what-is", "no idea", "--json"], id="grade-no-idea"),
     pytest.param(["export", "--topic", "rag", "-o", "{tmp}/rag.apkg"], id="export-apkg"),
     pytest.param(["export", "--topic", "rag", "-o", "{tmp}/rag.tsv"], id="export-tsv"),
 ]

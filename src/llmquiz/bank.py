@@ -11,6 +11,7 @@ from typing import Any
 
 from llmquiz.errors import BankError, InputFileError, Problem, UnknownQuestionError, UnknownTopicError
 from llmquiz.inputfiles import line_of, parse_yaml, read_text_file
+from llmquiz.wording import did_you_mean
 
 KINDS = ("free", "short", "choice", "open")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -80,6 +81,8 @@ class Topic:
     title: str
     file: str
     questions: tuple[Question, ...]
+    # (id, line) of every entry of the file with an id, usable or not: duplicates across files
+    entries: tuple[tuple[str, int], ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,23 +103,27 @@ class Bank:
         try:
             return self._by_id[question_id]
         except KeyError:
-            raise UnknownQuestionError(f"unknown question id: {question_id!r}") from None
+            hint = did_you_mean(question_id, list(self._by_id)) or " (see `llmquiz list`)"
+            raise UnknownQuestionError(f"unknown question id: {question_id!r}{hint}") from None
 
     def has_question(self, question_id: str) -> bool:
         return question_id in self._by_id
 
     def topic(self, slug: str) -> Topic:
+        wanted = slug.lower()  # slugs are lowercase: `--topic Rag` is the topic rag
         for topic in self.topics:
-            if topic.slug == slug:
+            if topic.slug == wanted:
                 return topic
-        known = ", ".join(t.slug for t in self.topics) or "none"
-        raise UnknownTopicError(f"unknown topic: {slug!r} (topics: {known})")
+        slugs = [t.slug for t in self.topics]
+        hint = did_you_mean(wanted, slugs)
+        raise UnknownTopicError(f"unknown topic: {slug!r}{hint} (topics: {', '.join(slugs) or 'none'})")
 
     def select(self, topics: Sequence[str] = ()) -> list[Question]:
         """The questions of the given topics (all topics when none are given)."""
         if not topics:
             return self.questions
-        return [q for slug in dict.fromkeys(topics) for q in self.topic(slug).questions]
+        chosen = {topic.slug: topic for topic in map(self.topic, topics)}  # `rag` and `Rag`: once
+        return [q for topic in chosen.values() for q in topic.questions]
 
 
 # --- validation -------------------------------------------------------------------------
@@ -300,17 +307,19 @@ def parse_bank_text(text: str, file: str) -> tuple[Topic | None, list[Problem]]:
     for index, raw in enumerate(raw_questions):
         item_line = item_lines[index] if index < len(item_lines) else line_of(data, "questions")
         qid = raw.get("id") if isinstance(raw, dict) else None
+        duplicate = False
         if isinstance(qid, str):
             line = line_of(raw, default=item_line)
-            if qid in seen:
+            duplicate = qid in seen
+            if duplicate:
                 problems.append(Problem(file, line, f"duplicate id {qid!r} (first at line {seen[qid]})"))
-                continue
-            seen[qid] = line
-        question = _build_question(raw, slug, file, problems, item_line)
-        if question is not None:
+            else:
+                seen[qid] = line
+        question = _build_question(raw, slug, file, problems, item_line)  # a duplicate's problems too
+        if question is not None and not duplicate:
             questions.append(question)
     problems.sort(key=lambda problem: problem.line)
-    topic = Topic(slug=slug, title=str(title).strip(), file=file, questions=tuple(questions))
+    topic = Topic(slug, str(title).strip(), file, tuple(questions), entries=tuple(seen.items()))
     return topic, problems
 
 
@@ -373,17 +382,11 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
                 )
             )
         topic_files.setdefault(topic.slug, topic.file)
-        for question in topic.questions:
-            place = f"{question.file}:{question.line}"
-            if question.id in id_places and id_places[question.id] != place:
-                problems.append(
-                    Problem(
-                        question.file,
-                        question.line,
-                        f"duplicate id {question.id!r} (also at {id_places[question.id]})",
-                    )
-                )
-            id_places.setdefault(question.id, place)
+        for qid, line in topic.entries or [(q.id, q.line) for q in topic.questions]:  # bad ones too
+            place = f"{topic.file}:{line}"
+            if qid in id_places and id_places[qid] != place:
+                problems.append(Problem(topic.file, line, f"duplicate id {qid!r} (also at {id_places[qid]})"))
+            id_places.setdefault(qid, place)
     return problems
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from llmquiz import __version__
+from llmquiz import cli_args as opt  # the options several commands share
 from llmquiz.bank import DIFFICULTIES
 from llmquiz.cli_support import (
     LlmquizGroup,
@@ -26,6 +27,7 @@ from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.safetext import terminal_line
 from llmquiz.settings import Settings
+from llmquiz.wording import plural
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
 GraderKind = enum.StrEnum("GraderKind", {kind: kind for kind in GRADER_KINDS})
@@ -37,8 +39,8 @@ ExportFormat = enum.StrEnum("ExportFormat", {fmt: fmt for fmt in EXPORT_FORMATS}
 app = typer.Typer(
     cls=LlmquizGroup,
     no_args_is_help=True,
-    add_completion=False,
     help="Quiz yourself for LLM and ML interviews; answers are graded by meaning.",
+    epilog="Global options may also follow the command: llmquiz quiz --grader lexical.",
     rich_markup_mode=None,
 )
 bank_app = typer.Typer(cls=LlmquizGroup, no_args_is_help=True, help="Check question bank files.")
@@ -92,20 +94,16 @@ def main_options(
     )
 
 
-TopicOpt = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Only this topic (repeatable).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
-
-
 # --- practice -----------------------------------------------------------------------------
 
 
 @app.command()
 def quiz(
     ctx: typer.Context,
-    topic: TopicOpt = None,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+    topic: opt.TopicOpt = None,
+    count: opt.CountOpt = 10,
     difficulty: Annotated[Difficulty | None, typer.Option(help="Only this difficulty.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+    seed: opt.SeedOpt = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
     from llmquiz.commands.browsing import check_privacy
@@ -119,8 +117,8 @@ def quiz(
 @app.command()
 def drill(
     ctx: typer.Context,
-    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The topic to drill.")],
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many questions.")] = 10,
+    topic: opt.TopicArg,
+    count: opt.CountOpt = 10,
 ) -> None:
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
@@ -132,7 +130,7 @@ def drill(
 @app.command()
 def review(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="At most this many.")] = 20,
+    count: opt.AtMostOpt = 20,
 ) -> None:
     """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan
@@ -148,20 +146,14 @@ def review(
 @app.command()
 def exam(
     ctx: typer.Context,
-    topic: TopicOpt = None,
-    count: Annotated[int | None, typer.Option("--count", "-n", min=1, help="How many questions.")] = None,
-    pass_mark: Annotated[float, typer.Option("--pass-mark", help="Score needed to pass (0-100).")] = 70.0,
-    answers: Annotated[
-        Path | None,
-        typer.Option("--answers", help="YAML/JSON file of id: answer; never reads the terminal."),
-    ] = None,
-    as_json: JsonOpt = False,
-    junit: Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report.")] = None,
-    time_limit: Annotated[
-        float | None,
-        typer.Option("--time-limit", min=0.01, help="Minutes for the interactive exam."),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a repeatable selection.")] = None,
+    topic: opt.TopicOpt = None,
+    count: opt.ExamCountOpt = None,
+    pass_mark: opt.PassMarkOpt = 70.0,
+    answers: opt.AnswersOpt = None,
+    as_json: opt.JsonOpt = False,
+    junit: opt.JunitOpt = None,
+    time_limit: opt.TimeLimitOpt = None,
+    seed: opt.SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
     from llmquiz import render
@@ -185,11 +177,9 @@ def exam(
 @app.command()
 def grade(
     ctx: typer.Context,
-    question_id: Annotated[
-        str, typer.Argument(metavar="QUESTION_ID", help="The question's id (see `llmquiz list`).")
-    ],
+    question_id: opt.QuestionIdArg,
     answer: Annotated[str, typer.Argument(metavar="ANSWER", help="Your answer, in quotes.")],
-    as_json: JsonOpt = False,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
     from llmquiz import render
@@ -198,7 +188,8 @@ def grade(
 
     cfg = settings(ctx)
     check_privacy(cfg, warn)
-    question, result = grade_one(cfg, question_id, answer)
+    with render.loading_status(enabled=not as_json) as on_step:
+        question, result = grade_one(cfg, question_id, answer, on_step)
     if as_json:
         emit_json(
             {
@@ -220,7 +211,7 @@ def grade(
 
 
 @app.command()
-def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
     from llmquiz.commands.browsing import topic_rows
 
@@ -235,7 +226,7 @@ def topics(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 @app.command("list")
-def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt = False) -> None:
+def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.JsonOpt = False) -> None:
     """Question ids and questions."""
     questions = settings(ctx).bank().select(topic or [])
     if as_json:
@@ -259,10 +250,7 @@ def list_questions(ctx: typer.Context, topic: TopicOpt = None, as_json: JsonOpt 
 
 
 @app.command()
-def show(
-    ctx: typer.Context,
-    question_id: Annotated[str, typer.Argument(metavar="QUESTION_ID", help="The question's id.")],
-) -> None:
+def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
     from llmquiz import render
 
@@ -275,8 +263,8 @@ def show(
 @app.command()
 def stats(
     ctx: typer.Context,
-    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only this topic.")] = None,
-    as_json: JsonOpt = False,
+    topic: opt.OneTopicOpt = None,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
@@ -293,8 +281,8 @@ def stats(
 @app.command()
 def history(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many records.")] = 20,
-    as_json: JsonOpt = False,
+    limit: opt.LimitOpt = 20,
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Past graded answers, newest first."""
     from llmquiz.commands.browsing import recent_records
@@ -318,7 +306,7 @@ def history(
 @bank_app.command("validate")
 def bank_validate(
     ctx: typer.Context,
-    paths: Annotated[list[Path] | None, typer.Argument(help="Bank files or folders.")] = None,
+    paths: opt.BankPathsArg = None,
 ) -> None:
     """Check bank files; print every problem as FILE:LINE: message."""
     from llmquiz.bank import check_bank
@@ -328,22 +316,17 @@ def bank_validate(
     for problem in problems:
         typer.echo(terminal_line(str(problem)), err=True)
     if problems:
-        typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", err=True)
+        typer.echo(f"{plural(len(problems), 'problem')} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"OK: {len(bank.topics)} topics, {len(bank.questions)} questions.")
+    typer.echo(f"OK: {plural(len(bank.topics), 'topic')}, {plural(len(bank.questions), 'question')}.")
 
 
 @app.command("import")
 def import_notes(
     ctx: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            help="Notes (Markdown, numbered, flashcards), an Anki package, or a TSV / CSV export."
-        ),
-    ],
-    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Topic slug for the questions.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the bank here.")] = None,
+    file: opt.NotesArg,
+    topic: opt.NewTopicOpt = None,
+    output: opt.BankOutputOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn notes, an Anki deck or a Quizlet export into a bank file."""
@@ -360,14 +343,15 @@ def import_notes(
         typer.echo(outcome.bank_yaml, nl=False)
     else:
         count, kind = len(outcome.result.items), outcome.result.format
-        typer.echo(terminal_line(f"Wrote {count} questions ({kind}) to {outcome.written_to}"), err=True)
+        wrote = f"Wrote {plural(count, 'question')} ({kind}) to {outcome.written_to}"
+        typer.echo(terminal_line(wrote), err=True)
 
 
 @app.command("export")
 def export_bank(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write.")],
-    topic: TopicOpt = None,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write.")],
+    topic: opt.TopicOpt = None,
     fmt: Annotated[
         ExportFormat | None,
         typer.Option("--format", help="apkg (Anki package) or tsv; default: from the file name."),
@@ -387,8 +371,8 @@ def calibrate(
     csv_file: Annotated[
         Path, typer.Argument(metavar="CSV", help="question, reference, answer, gold columns.")
     ],
-    gold: Annotated[str, typer.Option("--gold", help="The column with human grades.")] = "score",
-    as_json: JsonOpt = False,
+    gold: opt.GoldOpt = "score",
+    as_json: opt.JsonOpt = False,
 ) -> None:
     """Agreement of the grader with human grades."""
     from llmquiz.commands.examining import run_calibration
@@ -402,6 +386,9 @@ def calibrate(
     from llmquiz.render import calibration_text
 
     typer.echo(calibration_text(result))
+
+
+opt.use_plain_usage(app, bank_app)
 
 
 def main() -> None:

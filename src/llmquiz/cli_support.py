@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
+from llmquiz.cli_args import hoist_global_options, missing_value
 from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInputError, LlmquizError, warn
 from llmquiz.safetext import json_text, terminal_line
 from llmquiz.settings import Settings
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +24,19 @@ if TYPE_CHECKING:
 
 
 class LlmquizGroup(TyperGroup):
-    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code."""
+    """Turns LlmquizError into `Error: ...` on stderr and the contract's exit code.
+
+    Global options are accepted after the command too: `llmquiz quiz --grader lexical`.
+    """
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None and not ctx.resilient_parsing:  # (completion reads what is typed so far)
+            option = missing_value(args)
+            if option is not None:
+                raise typer.BadParameter("a value must follow it", ctx=ctx, param_hint=f"'{option}'")
+        if ctx.parent is None:
+            args = hoist_global_options(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -80,7 +94,7 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
     if summary.outcomes:
         console.print(render.session_summary(summary, console))
     if summary.interrupted:
-        err.print(f"Interrupted: {len(summary.outcomes)} answers kept in the history.")
+        err.print(f"Interrupted: {plural(len(summary.outcomes), 'answer')} kept in the history.")
         raise typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -91,7 +105,7 @@ def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: boo
 
     report = outcome.report
     if report is None:
-        err.print(f"Interrupted: {outcome.answers_kept} answers kept in the history.")
+        err.print(f"Interrupted: {plural(outcome.answers_kept, 'answer')} kept in the history.")
         return EXIT_INTERRUPTED
     if report.timed_out:
         err.print("Time is up.")

@@ -50,7 +50,11 @@ class InputFileError(BadInputError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         first = str(problems[0]) if problems else "invalid input file"
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+            if len(problems) > 1
+            else ""
+        )
         super().__init__(first + more)
 
 

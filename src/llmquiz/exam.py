@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -115,13 +116,14 @@ class ExamReport:
         return sum(item.score for item in self.items) / len(self.items) if self.items else 0.0
 
     @property
-    def score(self) -> float:
-        """The mean score, rounded for display; pass or fail is decided on the exact mean."""
-        return round(self.mean, 1)
+    def score(self) -> int:
+        """The mean score as a whole number (halves round up), like every other score."""
+        return math.floor(self.mean + 0.5)
 
     @property
     def passed(self) -> bool:
-        return self.mean >= self.pass_mark
+        """Decided on the score the report shows: "score 70 (pass mark 70)" never fails."""
+        return self.score >= self.pass_mark
 
     @property
     def unanswered(self) -> int:
@@ -130,6 +132,7 @@ class ExamReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.score,
+            "mean": round(self.mean, 2),  # the unrounded mean, for scripts that want it
             "passed": self.passed,
             "pass_mark": self.pass_mark,
             "answered": len(self.items) - self.unanswered,

@@ -95,7 +95,7 @@ def format_for(path: Path, fmt: str | None) -> str:
 
 def build_export(bank: Bank, topics: Sequence[str], fmt: str) -> Export:
     """The package or TSV text of the chosen topics (all topics when none are given)."""
-    chosen = [bank.topic(slug) for slug in dict.fromkeys(topics)] if topics else list(bank.topics)
+    chosen = list({t.slug: t for t in map(bank.topic, topics)}.values()) if topics else list(bank.topics)
     decks = tuple(ExportedDeck(deck_name(topic), topic.slug, len(topic.questions)) for topic in chosen)
     guids = tuple(note_guid(question.id) for topic in chosen for question in topic.questions)
     data = _package(chosen) if fmt == APKG else _tsv(chosen).encode("utf-8")

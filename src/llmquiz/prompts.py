@@ -6,7 +6,8 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, wait
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from llmquiz import render
+from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
-from llmquiz.session import Assessment, GradingService, TimeUp
+from llmquiz.session import Assessment, TimeUp
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 RATING_PROMPT = "How well did you know this? 1-5, Enter skips ('r' = I was right, 'w' = I was wrong): "
 OPEN_RATING_PROMPT = "Compare with the reference. How well did you know this? 1-5, Enter skips: "
+EMPTY_ANSWER = "Empty answer: press Enter again to skip, or type your answer."
 MAX_PROMPT_TRIES = 3
 
 
@@ -90,7 +94,11 @@ class TerminalUI:
         self.console.print(render.question_panel(question, position, total, self.console, self._remaining()))
         try:
             with self._alarm():
-                return self._read("> ").strip()
+                answer = self._read("> ").strip()
+                if not answer:  # an Enter pressed by accident must not be graded 0 at once
+                    self.err.print(EMPTY_ANSWER)
+                    answer = self._read("> ").strip()
+                return answer
         except EOFError:
             self._input_ended = True
             return None
@@ -123,10 +131,25 @@ class TerminalUI:
                 signal.signal(signal.SIGALRM, previous)
 
     def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult:
-        if service.ready:
+        if not service.needs_model(question, answer):
             return service.grade(question, answer)
-        with self.err.status("Loading the grading model…"):
-            return service.grade(question, answer)
+        future = service.submit(question, answer)
+        with contextlib.suppress(TimeoutError):
+            return future.result(timeout=0.3)  # most grades: done before a spinner would show
+        with self.err.status(render.loading_label(service.step, service.first_use, service.ready)) as status:
+            while True:  # name each step as loading (or a first use's embedding) reaches it
+                with contextlib.suppress(TimeoutError):
+                    return future.result(timeout=0.1)
+                status.update(render.loading_label(service.step, service.first_use, service.ready))
+
+    def wait_for_grades(self, service: GradingService, pending: Sequence[Future[GradeResult]]) -> None:
+        label = f"Grading {plural(len(pending), 'answer')}…"
+        with self.err.status(label) as status:
+            while wait(pending, timeout=0.1, return_when=FIRST_EXCEPTION).not_done:
+                if any(f.done() and f.exception() is not None for f in pending):
+                    return  # the session records every answer, then reports the error
+                step = render.loading_label(service.step, service.first_use, service.ready)
+                status.update(label if service.ready and service.step is None else step)
 
     def feedback(self, question: Question, result: GradeResult | None) -> None:
         self.console.print(render.feedback(question, result, self.console))

@@ -18,6 +18,7 @@ from rich.text import Text
 from llmquiz.exporting import PARENT_DECK
 from llmquiz.grading.result import CORRECT_AT, PARTIAL_AT
 from llmquiz.safetext import terminal_line, terminal_text
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
@@ -35,6 +36,7 @@ VERDICT_STYLES = {
     "incorrect": "bold red",
     "unanswered": "dim",
     "unrated": "dim",
+    "ungraded": "dim",
 }
 
 
@@ -54,6 +56,11 @@ def make_console(stderr: bool = False) -> Console:
     )
 
 
+def fancy(console: Console) -> bool:
+    """Box drawing and block characters: in a UTF-8 terminal without NO_COLOR; else ASCII."""
+    return console.is_terminal and not console.no_color and console.encoding.lower().startswith("utf")
+
+
 def safe(text: str, style: str = "") -> Text:
     """Text that came from a file, its control characters shown as escapes (see safetext)."""
     return Text(terminal_text(text), style=style)
@@ -65,17 +72,48 @@ def safe_title(text: str) -> str:
 
 
 def table_box(console: Console) -> box.Box:
-    return box.ROUNDED if console.is_terminal and not console.no_color else box.ASCII
+    return box.ROUNDED if fancy(console) else box.ASCII
+
+
+def loading_label(step: str | None, first_use: bool, ready: bool = False) -> str:
+    """What the learner waits for while the grader loads or grades (steps: grading.progress)."""
+    if step == "verify":
+        return "Checking the model's weights (the first time after installing only: their sha256)…"
+    if step == "judge":
+        return "Loading the claim judge (it checks each claim of the answer against the key points)…"
+    if step == "embed":
+        return "Reading the bank's answers with the model (the first time only: kept for next time)…"
+    if ready:
+        return "Grading…"
+    if first_use:
+        return "Loading the grading model (the first time, torch and the weights are read from disk)…"
+    return "Loading the grading model…"
+
+
+def disputed(value: float | None, grader: float | None, unit: str = "") -> str:
+    """A figure, and where a dispute changed it what the grader's scores give: '0 (grader 94, disputed)'."""
+    if value is None:
+        return "-"
+    shown = f"{value:.0f}{unit}"
+    if grader is not None and f"{grader:.0f}" != f"{value:.0f}":
+        return f"{shown} (grader {grader:.0f}{unit}, disputed)"
+    return shown
 
 
 def verdict_text(verdict: str) -> Text:
     return safe(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
 
+def record_score(record: HistoryRecord) -> str:
+    """A recorded answer's score; '-' for one without (grading cut short, unrated, sent too late)."""
+    from llmquiz.history import CUT_OFF, UNGRADED, UNRATED  # loaded already: there is a record
+
+    return "-" if record.verdict in (UNGRADED, UNRATED, CUT_OFF) else str(record.score)
+
+
 def score_bar(score: int, console: Console, width: int = 20) -> Text:
     filled = round(score / 100 * width)
-    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
-    full, empty = ("█", "░") if fancy else ("#", ".")
+    full, empty = ("█", "░") if fancy(console) else ("#", ".")
     colour = "green" if score >= CORRECT_AT else "yellow" if score >= PARTIAL_AT else "red"
     return Text.assemble((full * filled, colour), (empty * (width - filled), "dim"), f" {score:3d}/100")
 
@@ -135,7 +173,7 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
         table.add_row(
             safe(record.question_id),
             safe(record.topic),
-            str(record.score),
+            record_score(record),
             verdict_text(record.verdict),
             Text(you),
         )
@@ -157,14 +195,14 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         ("mastery", "right"),
         ("due", "right"),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column == "mastery")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
             safe(row["topic"]),
             safe(row["title"]),
             str(row["questions"]),
             str(row["answered"]),
-            f"{row['mastery']:.0f}%",
+            disputed(row["mastery"], row.get("grader_mastery"), "%"),
             str(row["due"]),
         )
     return table
@@ -227,7 +265,7 @@ def history_table(records: Sequence[HistoryRecord], console: Console) -> Table:
             safe(r.ts.replace("T", " ").rstrip("Z")),
             safe(r.mode),
             safe(r.question_id),
-            str(r.score),
+            record_score(r),
             verdict_text(r.verdict),
             str(r.self_rating or ""),
             safe(answer),
@@ -253,12 +291,34 @@ def exam_report(report: ExamReport, console: Console) -> RenderableType:
     outcome = Text("PASSED", style="bold green") if report.passed else Text("FAILED", style="bold red")
     line = Text.assemble(
         outcome,
-        f": score {report.score:g} (pass mark {report.pass_mark:g}), "
+        f": score {report.score} (pass mark {report.pass_mark:g}), "
         f"{len(report.items) - report.unanswered}/{len(report.items)} answered",
     )
     if report.timed_out:
         line.append(" — time ran out; unanswered questions count 0")
     return Group(table, line)
+
+
+@contextmanager
+def loading_status(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr naming the grader's loading step; yields the `on_step` callback."""
+    console = make_console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield lambda step: None
+        return
+    status = console.status(loading_label(None, False))
+    first_use = False
+
+    def on_step(step: str) -> None:
+        nonlocal first_use
+        first_use = first_use or step == "verify"
+        status.update(loading_label(step, first_use))
+        status.start()  # shown from the first step on: nothing shows when nothing loads
+
+    try:
+        yield on_step
+    finally:
+        status.stop()
 
 
 @contextmanager
@@ -304,7 +364,7 @@ def calibration_text(result: CalibrationResult) -> str:
 
 
 def export_summary(outcome: ExportOutcome) -> str:
-    where = f"{outcome.notes} notes ({outcome.format}) to {outcome.written_to}"
+    where = f"{plural(outcome.notes, 'note')} ({outcome.format}) to {outcome.written_to}"
     if len(outcome.decks) == 1:
         return f"Wrote {where}, deck {outcome.decks[0].name}"
     return f"Wrote {where}, {len(outcome.decks)} decks under {PARENT_DECK}"
@@ -313,7 +373,8 @@ def export_summary(outcome: ExportOutcome) -> str:
 def import_table(result: ImportResult, console: Console) -> Table:
     table = Table(
         title=safe_title(
-            f"{result.source_file}: {len(result.items)} questions ({result.format}), topic {result.topic}"
+            f"{result.source_file}: {plural(len(result.items), 'question')} ({result.format}), "
+            f"topic {result.topic}"
         ),
         box=table_box(console),
     )

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import make_console, safe, score_bar, table_box
+from llmquiz.render import disputed, fancy, make_console, safe, score_bar, table_box
+from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,15 +24,15 @@ def trend_chart(stats: Stats, console: Console) -> Text:
     points = list(stats.trend)[-TREND_DAYS:]
     if not points:
         return Text("No answers yet.", style="dim")
-    fancy = console.is_terminal and console.encoding.lower().startswith("utf")
-    chars = SPARKS if fancy else "_.-=+*#@"
+    chars = SPARKS if fancy(console) else "_.-=+*#@"
     top = len(chars) - 1
     bars = "".join(chars[max(0, min(top, int(p.mean_score / 100 * len(chars))))] for p in points)
     return Text.assemble(
         ("Score trend ", "bold"),
         f"{points[0].date} ",
         (bars, "cyan"),
-        f" {points[-1].date}  (last day: {points[-1].mean_score:.0f}, {points[-1].answered} answers)",
+        f" {points[-1].date}  (last day: {disputed(points[-1].mean_score, points[-1].grader_mean_score)}, "
+        f"{plural(points[-1].answered, 'answer')})",
     )
 
 
@@ -44,11 +45,14 @@ def topics_mastery(stats: Stats, console: Console) -> Table:
     table.add_column("due", justify="right")
     table.add_column("disputed", justify="right")
     for t in stats.topics:
+        bar = score_bar(round(t.mastery), console, width=12)
+        if disputed(t.mastery, t.grader_mastery) != disputed(t.mastery, None):
+            bar.append(f" (grader {t.grader_mastery:.0f}, disputed)")
         table.add_row(
             safe(t.topic),
             f"{t.answered}/{t.questions}",
-            f"{t.mean_score:.0f}" if t.mean_score is not None else "-",
-            score_bar(round(t.mastery), console, width=12),
+            disputed(t.mean_score, t.grader_mean_score),
+            bar,
             str(t.due),
             f"{t.override_rate:.0%}" if t.override_rate is not None else "-",
         )
@@ -60,7 +64,7 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     table.add_column("question")
     table.add_column("mean score", justify="right")
     for weak in stats.weakest:
-        table.add_row(safe(weak.id), f"{weak.mean_score:.0f}")
+        table.add_row(safe(weak.id), disputed(weak.mean_score, weak.grader_mean_score))
     return table
 
 
@@ -79,7 +83,7 @@ def confidence_line(stats: Stats) -> str:
     if not c.pairs or c.mean_self is None or c.mean_auto is None:
         return "Self-ratings: none yet (rate yourself 1-5 after each answer)."
     return (
-        f"Self-ratings: {c.pairs} answers; you rated yourself {c.mean_self:.0f} on average vs. "
+        f"Self-ratings: {plural(c.pairs, 'answer')}; you rated yourself {c.mean_self:.0f} on average vs. "
         f"{c.mean_auto:.0f} from the grader; over-confident {c.over_confident}, "
         f"under-confident {c.under_confident}."
     )

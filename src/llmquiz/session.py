@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from llmquiz.bank import DIFFICULTIES, Bank, Question
-from llmquiz.errors import BadInputError, GraderUnavailableError
+from llmquiz.errors import BadInputError
+from llmquiz.grading_service import GradingService
 from llmquiz.history import (
     CUT_OFF,
     UNGRADED,
@@ -26,7 +27,7 @@ from llmquiz.history import (
 from llmquiz.safetext import storable_text
 
 if TYPE_CHECKING:
-    from llmquiz.grading import Grader, GradeResult
+    from llmquiz.grading import GradeResult
 
 
 def pick_questions(
@@ -73,69 +74,6 @@ class ListSource:
         return None
 
 
-class GradingService:
-    """Loads the grader in the background while the learner reads the first question.
-
-    The model loads first; then the session's questions are embedded a few at a time, in
-    the order they will be asked, so grading the first answer never waits for the rest.
-    """
-
-    PREPARE_CHUNK = 4
-
-    def __init__(
-        self,
-        grader: Grader,
-        questions: Sequence[Question],
-        *,
-        fallback: Callable[[], Grader] | None = None,
-    ) -> None:
-        self.grader = grader
-        self.warnings: list[str] = []
-        self._questions = [q for q in questions if q.auto_graded]
-        self._fallback = fallback
-        self._error: BaseException | None = None
-        self._loaded = threading.Event()
-        self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
-
-    def start(self) -> GradingService:
-        self._thread.start()
-        return self
-
-    def _load(self) -> None:
-        try:
-            self.grader.load()
-        except BaseException as exc:  # handed to the main thread in wait()
-            self._error = exc
-            return
-        finally:
-            self._loaded.set()
-        for start in range(0, len(self._questions), self.PREPARE_CHUNK):
-            try:
-                self.grader.prepare(self._questions[start : start + self.PREPARE_CHUNK])
-            except Exception:  # grading embeds what it needs itself; never fail here
-                return
-
-    @property
-    def ready(self) -> bool:
-        return self._loaded.is_set()
-
-    def wait(self) -> None:
-        """Block until the model is loaded; fall back to lexical grading if torch is missing."""
-        self._loaded.wait()
-        if self._error is None:
-            return
-        error, self._error = self._error, None
-        if isinstance(error, GraderUnavailableError) and self._fallback is not None:
-            self.warnings.append(f"{error}; grading with the lexical grader instead")
-            self.grader = self._fallback()
-            return
-        raise error
-
-    def grade(self, question: Question, answer: str) -> GradeResult:
-        self.wait()
-        return self.grader.grade(question, answer)
-
-
 @dataclass(frozen=True)
 class Assessment:
     """What the learner says after seeing the grade: a 1-5 rating and/or a dispute."""
@@ -158,6 +96,10 @@ class SessionUI(Protocol):
     def ask(self, question: Question, position: int, total: int | None) -> str | None: ...
 
     def grade(self, service: GradingService, question: Question, answer: str) -> GradeResult: ...
+
+    def wait_for_grades(self, service: GradingService, pending: Sequence[Future[GradeResult]]) -> None:
+        """The exam is over: wait for the answers still being graded in the background."""
+        ...
 
     def feedback(self, question: Question, result: GradeResult | None) -> None: ...
 
@@ -204,6 +146,17 @@ class TimeUp(Exception):
         self.unsent = unsent
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An exam answer being graded in the background (no future: cut off); recorded in turn."""
+
+    question: Question
+    answer: str
+    elapsed: float
+    answered_at: datetime
+    future: Future[GradeResult] | None
+
+
 class Session:
     """Runs one plan: asks, grades, records each answer in the history as soon as it is final."""
 
@@ -221,14 +174,21 @@ class Session:
         self.home = home
         self.clock = clock
         self.summary = SessionSummary(session=new_session_id(), mode=plan.mode)
+        self._pending: list[_Pending] = []
 
     def run(self) -> SessionSummary:
         try:
-            self._loop()
+            try:
+                self._loop()
+            except TimeUp:
+                self.summary.timed_out = True
+            self._settle(wait=True)
         except KeyboardInterrupt:
             self.summary.interrupted = True
-        except TimeUp:
-            self.summary.timed_out = True
+            self._settle(wait=False)
+        except BaseException:
+            self._settle(wait=False)
+            raise
         self.summary.warnings.extend(self.service.warnings)
         return self.summary
 
@@ -243,20 +203,67 @@ class Session:
                 answer = self.ui.ask(question, position, self.plan.total)
             except TimeUp as up:
                 if up.unsent.strip():  # typed but not sent when the time ran out: kept, cut off
-                    self._record(question, storable_text(up.unsent.strip()), None, Assessment(),
-                                 self._elapsed(started), cut_off=True)  # fmt: skip
+                    self._cut_off(question, storable_text(up.unsent.strip()), self._elapsed(started))
                 raise
             if answer is None:  # end of input (Ctrl-D): stop asking, keep what was answered
                 return
             answer = storable_text(answer)  # undecodable bytes kept as escapes, never lost
             if self.plan.deadline is not None and self.clock() > self.plan.deadline:
-                self._record(question, answer, None, Assessment(), self._elapsed(started), cut_off=True)
+                self._cut_off(question, answer, self._elapsed(started))
                 raise TimeUp  # an answer sent after the bell is kept but does not count
-            outcome = self._answer(question, answer, self._elapsed(started))
+            elapsed = self._elapsed(started)
+            if not self.plan.feedback and question.auto_graded:
+                # no feedback until the end: grade in the background, never between questions
+                future = self.service.submit(question, answer)
+                self._pending.append(_Pending(question, answer, elapsed, self.clock(), future))
+                self._record_graded()
+                continue
+            outcome = self._answer(question, answer, elapsed)
             self.plan.source.report(question, outcome.record.effective_score)
 
     def _elapsed(self, started: datetime) -> float:
         return (self.clock() - started).total_seconds()
+
+    def _cut_off(self, question: Question, answer: str, elapsed: float) -> None:
+        """Keep an answer the time limit cut off; after the answers before it (history order)."""
+        if self._pending:
+            self._pending.append(_Pending(question, answer, elapsed, self.clock(), None))
+        else:
+            self._record(question, answer, None, Assessment(), elapsed, cut_off=True)
+
+    def _record_graded(self) -> None:
+        """Record the background-graded answers whose grades are in, in the order asked."""
+        while self._pending and (self._pending[0].future is None or self._pending[0].future.done()):
+            self._record_pending(self._pending.pop(0))
+
+    def _record_pending(self, p: _Pending) -> None:
+        """Record one background-graded answer; ungraded when grading failed (then raise why)."""
+        if p.future is None:
+            self._record(p.question, p.answer, None, Assessment(), p.elapsed, p.answered_at, cut_off=True)
+            return
+        error = p.future.exception() if p.future.done() else None
+        result = p.future.result() if p.future.done() and error is None else None
+        self._record(p.question, p.answer, result, Assessment(), p.elapsed, p.answered_at)
+        if error is not None:
+            raise error
+
+    def _settle(self, *, wait: bool) -> None:
+        """The loop is over: record every answer still graded in the background.
+
+        With `wait` the grades are waited for (the clock has stopped); without (Ctrl-C, an
+        error), what is not graded yet is recorded as ungraded. Nothing answered is lost.
+        """
+        futures = [p.future for p in self._pending if p.future is not None]
+        if wait and futures:
+            self.ui.wait_for_grades(self.service, futures)
+        errors: list[Exception] = []
+        while self._pending:
+            try:
+                self._record_pending(self._pending.pop(0))
+            except Exception as exc:  # every answer is recorded first; then the first error
+                errors.append(exc)
+        if errors and wait:
+            raise errors[0]
 
     def _answer(self, question: Question, answer: str, elapsed: float) -> Outcome:
         result = None
@@ -283,6 +290,7 @@ class Session:
         result: GradeResult | None,
         assessment: Assessment,
         elapsed: float,
+        when: datetime | None = None,
         *,
         cut_off: bool = False,
     ) -> Outcome:
@@ -309,7 +317,7 @@ class Session:
             verdict=verdict,
             missed=missed,
             grader=grader,
-            when=self.clock(),
+            when=when or self.clock(),
             self_rating=assessment.self_rating,
             override=assessment.override,
             elapsed_s=round(elapsed, 1),

@@ -14,6 +14,9 @@ the streak only. Definitions:
 - due: questions whose FSRS card is due by `now` (`scheduler`).
 - overrides, override_rate: graded answers whose automatic grade the learner overrode,
   and their share of the topic's graded answers.
+- grader_mean_score, grader_mastery (topics), grader_mean_score (weakest, trend): the same
+  figure with every disputed answer at its automatic score, so the screen can say where a
+  dispute changed a figure ("0 (grader 94, disputed)"); equal to the figure when none did.
 - weakest: the 10 answered questions with the lowest mean score (ties: lower latest score
   first, then id).
 - streak_days: consecutive UTC days with at least one answer, ending today or yesterday
@@ -64,6 +67,8 @@ class TopicStats:
     overrides: int
     override_rate: float | None
     answers: int = 0
+    grader_mean_score: float | None = None
+    grader_mastery: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +81,7 @@ class WeakQuestion:
     mean_score: float
     answers: int
     last_score: int
+    grader_mean_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +92,7 @@ class TrendPoint:
     date: str  # ISO date, UTC
     mean_score: float
     answered: int
+    grader_mean_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +158,7 @@ def compute_stats(
 ) -> Stats:
     """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError)."""
     topics = (bank.topic(topic),) if topic is not None else bank.topics
+    topic = topics[0].slug if topic is not None else None  # `Rag` is the topic `rag`
     scoped = _topic_records(bank, records, topic) if topic is not None else records
     grouped = answers_by_question(scoped)
     cards = _bank_cards(topics, grouped)
@@ -177,12 +185,25 @@ def topic_summaries(bank: Bank, records: Sequence[HistoryRecord], now: datetime)
     return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
 
 
-def mastery(topic: Topic, grouped: dict[str, list[GradedAnswer]]) -> float:
-    """Mean over the topic's questions of the latest score (never answered: 0), 0-100."""
+def mastery(topic: Topic, grouped: dict[str, list[GradedAnswer]], *, undisputed: bool = False) -> float:
+    """Mean over the topic's questions of the latest score (never answered: 0), 0-100.
+
+    `undisputed`: a disputed latest answer counts with its automatic score instead.
+    """
     if not topic.questions:
         return 0.0
-    latest = [grouped[q.id][-1].score if q.id in grouped else 0 for q in topic.questions]
+    score = _undisputed if undisputed else _graded
+    latest = [score(grouped[q.id][-1]) if q.id in grouped else 0 for q in topic.questions]
     return round(sum(latest) / len(latest), 1)
+
+
+def _graded(answer: GradedAnswer) -> int:
+    return answer.score
+
+
+def _undisputed(answer: GradedAnswer) -> int:
+    """The answer's score as the grader gave it: a dispute set aside."""
+    return answer.record.score if answer.record.override is not None else answer.score
 
 
 def streak(days: Iterable[date], now: datetime) -> int:
@@ -226,8 +247,9 @@ class _Tally:
     """Sums over the graded answers, gathered in one pass (the hot loop of `stats`)."""
 
     answers: int = 0
-    questions: dict[str, tuple[int, int]] = field(default_factory=dict)  # id: (total, overrides)
-    days: dict[int, list[int]] = field(default_factory=dict)  # ordinal day: [total, answers]
+    # id: (total, overrides, total with disputed answers at their automatic score)
+    questions: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    days: dict[int, list[int]] = field(default_factory=dict)  # ordinal day: [total, answers, undisputed]
     overrides: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OVERRIDES, 0))
     calibration: _Calibration = field(default_factory=_Calibration)
 
@@ -237,7 +259,7 @@ def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
     days, overrides = tally.days, tally.overrides
     rated: dict[tuple[int, int], int] = {}  # (self-rating, automatic score): answers
     for question_id, answers in grouped.items():
-        total = overridden = 0
+        total = overridden = changed = 0  # changed: what disputes added to the total
         for when, score, _, record in answers:
             total += score
             day = when.toordinal()
@@ -246,14 +268,16 @@ def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
                 sums[0] += score
                 sums[1] += 1
             else:
-                days[day] = [score, 1]
+                sums = days[day] = [score, 1, 0]
             if record.override is not None:
                 overridden += 1
                 overrides[record.override] = overrides.get(record.override, 0) + 1
+                changed += score - record.score
+                sums[2] += score - record.score
             if record.self_rating is not None and record.kind != "open":
                 pair = (record.self_rating, record.score)
                 rated[pair] = rated.get(pair, 0) + 1
-        tally.questions[question_id] = (total, overridden)
+        tally.questions[question_id] = (total, overridden, total - changed)
         tally.answers += len(answers)
     for (rating, score), times in rated.items():  # a few hundred pairs, not one per answer
         if rating in SELF_RATINGS:
@@ -284,6 +308,7 @@ def _topic_stats(
     answers = sum(len(grouped[qid]) for qid in answered)
     total = sum(tally.questions[qid][0] for qid in answered)
     overrides = sum(tally.questions[qid][1] for qid in answered)
+    undisputed = sum(tally.questions[qid][2] for qid in answered)
     return TopicStats(
         topic=topic.slug,
         title=topic.title,
@@ -295,6 +320,8 @@ def _topic_stats(
         overrides=overrides,
         override_rate=_ratio(overrides, answers, 3),
         answers=answers,
+        grader_mean_score=_ratio(undisputed, answers, 1),
+        grader_mastery=mastery(topic, grouped, undisputed=True),
     )
 
 
@@ -308,6 +335,7 @@ def _weakest(
             mean_score=round(tally.questions[q.id][0] / len(grouped[q.id]), 1),
             answers=len(grouped[q.id]),
             last_score=grouped[q.id][-1].score,
+            grader_mean_score=round(tally.questions[q.id][2] / len(grouped[q.id]), 1),
         )
         for t in topics
         for q in t.questions
@@ -330,8 +358,13 @@ def _ungraded_days(records: Iterable[HistoryRecord]) -> set[date]:
 
 def _trend(tally: _Tally) -> tuple[TrendPoint, ...]:
     return tuple(
-        TrendPoint(date.fromordinal(day).isoformat(), round(total / count, 1), count)
-        for day, (total, count) in sorted(tally.days.items())
+        TrendPoint(
+            date.fromordinal(day).isoformat(),
+            round(total / count, 1),
+            count,
+            round((total - changed) / count, 1),
+        )
+        for day, (total, count, changed) in sorted(tally.days.items())
     )
 
 

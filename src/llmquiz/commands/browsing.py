@@ -46,6 +46,7 @@ def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
                 "answered": summary.answered,
                 "mastery": summary.mastery,
                 "due": summary.due,
+                "grader_mastery": summary.grader_mastery,  # with disputed answers undisputed
             }
         )
     return rows

@@ -19,6 +19,7 @@ from llmquiz.exam import (
     select_exam,
     validate_pass_mark,
 )
+from llmquiz.grading import progress
 from llmquiz.history import answer_record, append_record, new_session_id, utc_now
 from llmquiz.historyfile import refuse_unsafe_history
 from llmquiz.outputfiles import check_output, write_output
@@ -48,11 +49,19 @@ class ExamOptions:
     seed: int | None
 
 
-def loaded_grader(settings: Settings) -> Grader:
-    """The grader, loaded now; a pipeline never silently switches to another grading method."""
+def _ignore(step: str) -> None:
+    return None
+
+
+def loaded_grader(settings: Settings, on_step: Callable[[str], None] | None = None) -> Grader:
+    """The grader, loaded now; a pipeline never silently switches to another grading method.
+
+    `on_step` hears each loading step (grading.progress), to tell the user what is slow.
+    """
     grader = settings.grader()
     try:
-        grader.load()
+        with progress.listening(on_step or _ignore):
+            grader.load()
     except GraderUnavailableError as exc:
         raise GraderUnavailableError(f"{exc} {_LEXICAL_HINT}") from None
     return grader
@@ -145,14 +154,21 @@ def _interactive_exam(
     return ExamOutcome(report)
 
 
-def grade_one(settings: Settings, question_id: str, answer: str) -> tuple[Question, GradeResult]:
+def grade_one(
+    settings: Settings, question_id: str, answer: str, on_step: Callable[[str], None] | None = None
+) -> tuple[Question, GradeResult]:
+    """Grade and record one answer; one that needs no model (empty, "no idea") never loads it."""
+    from llmquiz.grading.kinds import grade_fixed
+
     question = settings.bank().question(question_id)
     if not question.auto_graded:
         raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
     refuse_unsafe_history(settings.home)
     answer = storable_text(answer)  # undecodable bytes from argv kept as escapes
-    grader = loaded_grader(settings)
-    result = grader.grade(question, answer)
+    fixed = grade_fixed(question, answer)  # what the grader would give, without torch
+    grader = settings.grader() if fixed is not None else loaded_grader(settings, on_step)
+    with progress.listening(on_step or _ignore):  # a first use embeds the bank's texts: a step too
+        result = fixed if fixed is not None else grader.grade(question, answer)
     record = answer_record(
         question, answer, session=new_session_id(), mode="grade", score=result.score,
         verdict=result.verdict, missed=result.missed, grader=grader.name,

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from llmquiz.bank import Bank, Question
 from llmquiz.commands.browsing import Warn, history_records
+from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
 from llmquiz.historyfile import refuse_unsafe_history
 from llmquiz.session import (
-    GradingService,
     ListSource,
     Session,
     SessionPlan,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llmquiz.errors import GraderUnavailableError, ModelError
+from llmquiz.grading import progress
 from llmquiz.grading.options import DEVICES
 from llmquiz.grading.store import read_json
 from llmquiz.outputfiles import write_private
@@ -75,7 +76,9 @@ def verify_bundled(model_dir: Path, cache: Path | None) -> None:
             memo = {k: v for k, v in data.items() if isinstance(v, str)}
     if memo.get(key) == DEFAULT_MODEL_SHA256:
         return
+    progress.report(progress.VERIFY)
     actual = _sha256(weights)
+    progress.report(progress.MODEL)  # loading the model goes on
     if actual != DEFAULT_MODEL_SHA256:
         raise ModelError(
             f"the default model's weights fail verification: {weights} has sha256 {actual}, "

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmquiz.grading import progress
 from llmquiz.grading import text as tx
 from llmquiz.grading.embedder import Embedder, make_embedder
 from llmquiz.grading.judgement import (
@@ -148,10 +149,12 @@ class SemanticGrader:
         """Import torch, load and verify the model. Idempotent; other threads wait for it."""
         with self._lock:
             if not self._loaded:
+                progress.report(progress.MODEL)
                 self._embedder.load()
                 if self.settings.judge:
                     from llmquiz.grading.judge import ClaimJudge
 
+                    progress.report(progress.JUDGE)
                     self._judge = ClaimJudge(device=getattr(self._embedder, "device", None) or "cpu")
                     self._judge.load()
                 self._loaded = True
@@ -176,6 +179,7 @@ class SemanticGrader:
                 texts.extend(n.answer for n in self._neighbours_of(q))
             missing = self._cache.missing(texts)
             if missing:
+                progress.report(progress.EMBED)
                 self._cache.put(self._embedder.encode(missing))
                 self._cache.save()
             for q in todo:

@@ -20,6 +20,14 @@ from llmquiz.importing.text import (
 BULLET = re.compile(r"^(\s*)([-*+•●▪◦‣])(?:\s+(.*))?$")
 ORDERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+(.*)$")
 READING = re.compile(r"\b(?:reading|references|resources|sources|see also|links|watching)\b", re.IGNORECASE)
+# 'Further reading: https://...' on one line: a reading lead and what it lists, dropped whole
+READING_LINE = re.compile(
+    r"^(?:(?:further|recommended|suggested|additional|more)\s+)?"
+    r"(?P<lead>reading(?:\s+list)?|references|resources|links|sources|see\s+also)"
+    r"(?:\s*\([^)]*\))?\s*:\s*(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+URL = re.compile(r"\bhttps?://|\bwww\.|\barxiv\b|\bdoi:", re.IGNORECASE)
 MAX_POINTS, POINT_WORDS = 6, 25
 MAX_NESTING = 50  # bullet levels; deeper notes are refused (flattening them recurses per level)
 
@@ -58,11 +66,12 @@ class Answer:
 def build_answer(body: Body, loose: bool) -> Answer:
     """`loose`: plain-text notes, where a 'Label:' bullet owns the paragraphs after it."""
     nodes = parse_nodes(body, loose)
-    if not nodes:
+    content = _without_reading_lists(nodes)  # the README promises: reading lists are dropped
+    if not content:
         return Answer("", (), None)
-    text = "\n".join(_render(node) for node in nodes)
+    text = "\n".join(_render(node) for node in content)
     end_line = max(_last_line(node) for node in nodes)
-    return Answer(text, key_points(nodes), end_line)
+    return Answer(text, key_points(content), end_line)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -234,6 +243,9 @@ def _without_reading_lists(nodes: Sequence[Node]) -> list[Node]:
         if _is_reading_lead(node):
             skipping = True
             continue
+        if _is_reading_line(node):
+            skipping = False
+            continue
         if skipping and (node.is_bullet or (node.kind == "para" and not ends_sentence(node.text))):
             continue
         skipping = False
@@ -242,9 +254,27 @@ def _without_reading_lists(nodes: Sequence[Node]) -> list[Node]:
 
 
 def _is_reading_lead(node: Node) -> bool:
-    """'Further reading:', 'Recommended reading (and watching):', '... some resources:'."""
+    """'Further reading:', 'Recommended reading (and watching):', '... some resources:', '### References'."""
     text = node.text.rstrip(")").rstrip()
+    if node.kind == "label" and (heading := READING_LINE.match(node.text.rstrip(":") + ":")):
+        return not heading["rest"]
     return node.kind in ("para", "label") and text.endswith(":") and bool(READING.search(text))
+
+
+def _is_reading_line(node: Node) -> bool:
+    """'Further reading: https://...', 'See also: the InstructGPT paper', a bullet 'References:'.
+
+    A bullet goes with the bullets nested under it. 'Sources: ...' and 'Resources: ...' count
+    only with a link: they may as well be content.
+    """
+    match = READING_LINE.match(node.text)
+    if node.kind == "literal" or match is None:
+        return False
+    if not match["rest"]:
+        return node.is_bullet  # a paragraph 'Further reading:' is a lead: see _is_reading_lead
+    lead = match["lead"].lower()
+    strong = lead.startswith("reading") or lead.startswith("see") or lead == "references"
+    return strong or bool(URL.search(match["rest"]))
 
 
 def _mostly_bullets(nodes: Sequence[Node]) -> bool:
