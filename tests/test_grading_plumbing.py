@@ -181,7 +181,7 @@ def test_model_verification_is_remembered(tmp_path: Path, monkeypatch: pytest.Mo
     memo = cache / mdl.VERIFIED_FILE
     assert stat.S_IMODE(memo.stat().st_mode) == 0o600
     calls = []
-    monkeypatch.setattr(mdl, "_sha256", lambda p: calls.append(p) or "x")
+    monkeypatch.setattr(mdl, "file_sha256", lambda p: calls.append(p) or "x")
     mdl.verify_bundled(folder, cache)  # remembered: not hashed again
     assert calls == []
     weights.write_bytes(b"tampered")

@@ -12,7 +12,6 @@ Heavy: imports torch. Import it only once a model is needed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llmquiz.errors import ModelError
-from llmquiz.grading.model import DEFAULT_MODEL_SHA256
+from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
 ARTIFACT_SHA256 = "7d7956e20fead1091de098581e5b813df147b84ba1fbc1b214a658f9ea47b598"
@@ -28,14 +27,6 @@ BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32
 SUPPORT, CONTRADICT, NEITHER = 0, 1, 2
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _DTYPES = {"float32": "F32", "uint8": "U8"}

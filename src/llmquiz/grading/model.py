@@ -52,7 +52,7 @@ def display_name(model: str | None) -> str:
     return model
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -77,7 +77,7 @@ def verify_bundled(model_dir: Path, cache: Path | None) -> None:
     if memo.get(key) == DEFAULT_MODEL_SHA256:
         return
     progress.report(progress.VERIFY)
-    actual = _sha256(weights)
+    actual = file_sha256(weights)
     progress.report(progress.MODEL)  # loading the model goes on
     if actual != DEFAULT_MODEL_SHA256:
         raise ModelError(
