@@ -35,9 +35,8 @@ def main() -> int:
             home=reference_home, neighbours=bank.questions, embedder=embedder, device="cpu"
         ).grade_many(items)
     differences = [abs(a.score - b.score) for a, b in zip(fast, reference, strict=True)]
-    print(
-        f"largest score difference {max(differences)}; {sum(d > 0 for d in differences)} of {len(items)} differ"
-    )
+    differing = sum(d > 0 for d in differences)
+    print(f"largest score difference {max(differences)}; {differing} of {len(items)} differ")
     return 0
 
 
