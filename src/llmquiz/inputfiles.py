@@ -49,8 +49,10 @@ _OPEN_FLAGS = (
 # --- reading ----------------------------------------------------------------------------
 
 
-def _file_kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words (for refusals of inputs and outputs)."""
     for test, kind in (
+        (stat.S_ISDIR, "a folder"),
         (stat.S_ISFIFO, "a FIFO"),
         (stat.S_ISCHR, "a character device"),
         (stat.S_ISBLK, "a block device"),
@@ -69,7 +71,7 @@ def _check_regular(file: str, mode: int) -> None:
     if stat.S_ISDIR(mode):
         raise _refuse(file, 0, "is a folder, not a file")
     if not stat.S_ISREG(mode):
-        raise _refuse(file, 0, f"is {_file_kind(mode)}; only regular files are read")
+        raise _refuse(file, 0, f"is {file_kind(mode)}; only regular files are read")
 
 
 def _too_large(file: str, max_bytes: int, size: int | None = None) -> InputFileError:

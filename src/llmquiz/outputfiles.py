@@ -21,22 +21,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from llmquiz.errors import OutputFileError
+from llmquiz.inputfiles import file_kind
 from llmquiz.paths import cache_dir, ensure_private_dir, history_file
 
 _NEW_FILE_MODE = 0o600  # mkstemp's: a report or bank nobody asked to share stays private
-
-
-def _kind(mode: int) -> str:
-    for test, kind in (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return kind
-    return "not a regular file"
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -68,7 +56,7 @@ def check_output(path: Path, *, protected: Iterable[Path] = (), home: Path | Non
     except OSError as exc:
         raise OutputFileError(f"{shown}: cannot write: {exc.strerror or exc}") from None
     if not stat.S_ISREG(mode):
-        raise OutputFileError(f"{shown}: is {_kind(mode)}; only a regular file is written over")
+        raise OutputFileError(f"{shown}: is {file_kind(mode)}; only a regular file is written over")
     return target
 
 
