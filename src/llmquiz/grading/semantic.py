@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from llmquiz.grading.encoding import Encoded
     from llmquiz.grading.judge import ClaimJudge
 
-SUPPORT, CONTRADICT, NEITHER = 0, 1, 2  # columns of the claim judge's probabilities
+SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
 
 CHUNK = 256  # answers encoded per batch in grade_many
 
@@ -82,10 +82,8 @@ class Settings:
     judge_points: bool = True  # ... and the key points too
     candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
     judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
-    judge_floor: float = 1.0  # share of a point's match kept when the judge sees no support (1: all)
     support_full_at: float = 0.5  # the judge's support probability that counts as full support
     claim_floor: float = 0.6  # score factor when the judge finds no key point stated at all
-    unstated_cost: float = 0.0  # share of a point's match lost when the judge is sure it is not stated
     contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
     contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
     repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
@@ -388,7 +386,6 @@ class SemanticGrader:
         texts = plan.claims.texts
         row = 0
         points: list[PointJudgement] = []
-        support_share = []
         right_in: dict[int, float] = {}  # claim -> the most it supports any key point
         point_support: list[float] = []
         for p in plan.points:
@@ -397,17 +394,15 @@ class SemanticGrader:
             for claim, prob in zip(p.candidates, rows[:, SUPPORT].tolist(), strict=True):
                 right_in[claim] = max(right_in.get(claim, 0.0), prob)
             judge_support: float | None = None  # the judge's own view, when it read the point
-            unstated = 0.0  # how sure the judge is that no claim read states the point, beyond even odds
             if len(rows):
                 support = judge_support = float(rows[:, SUPPORT].max())
-                unstated = max(0.0, 2 * float(rows[:, NEITHER].min()) - 1)
                 worst = int(rows[:, CONTRADICT].argmax())
                 against = float(rows[worst, CONTRADICT])
                 evidence_at = (
                     p.candidates[worst] if against > support else p.candidates[int(rows[:, SUPPORT].argmax())]
                 )
-            else:  # not read by the judge: the bi-encoder's match alone, or nothing matched
-                support, against = (0.0, 0.0) if p.match <= 0 else (1.0, 0.0)
+            else:  # not read by the judge: the bi-encoder's match alone
+                against = 0.0
                 evidence_at = int(p.sims.argmax()) if len(p.sims) else None
             if judge_support is not None or p.match <= 0:
                 point_support.append(judge_support or 0.0)
@@ -415,17 +410,13 @@ class SemanticGrader:
             opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
             if p.flipped and not opposed:
                 against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
-            credit = s.judge_floor + (1 - s.judge_floor) * min(1.0, support / s.support_full_at)
-            credit *= 1 - s.unstated_cost * unstated
-            judged = p.match * credit
-            support_share.append(credit)
             evidence = texts[evidence_at] if evidence_at is not None else None
             if opposed:
                 points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
-            elif judged >= s.covered_at:
-                points.append(PointJudgement(p.point, COVERED, judged, against, evidence))
+            elif p.match >= s.covered_at:
+                points.append(PointJudgement(p.point, COVERED, p.match, against, evidence))
             else:
-                points.append(PointJudgement(p.point, MISSING, judged, against, evidence))
+                points.append(PointJudgement(p.point, MISSING, p.match, against, evidence))
         wrongs: list[MisconceptionJudgement] = []
         for m in plan.misconceptions:
             rows = probs[row : row + len(m.candidates)]
@@ -443,7 +434,6 @@ class SemanticGrader:
             else:
                 confidence, repeated, evidence = 0.0, False, None
             wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
-        judged_share = sum(support_share) / len(support_share) if support_share else 1.0
         factor = plan.factor
         if point_support and any(p.candidates for p in plan.points):
             # a list of terms, an echo, an answer about something else: no point is stated
@@ -452,7 +442,7 @@ class SemanticGrader:
         return grade_from(
             points,
             wrongs,
-            reference=plan.reference * judged_share,
+            reference=plan.reference,
             rules=s.rules,
             method="semantic",
             model=self.model_name,
