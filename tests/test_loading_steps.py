@@ -10,7 +10,7 @@ import pytest
 from llmquiz.grading import model as mdl
 from llmquiz.grading import progress
 from llmquiz.grading.semantic import SemanticGrader
-from llmquiz.grading.semantic import Settings as GraderSettings
+from llmquiz.grading.tuning import GraderSettings
 
 from .test_grading_plumbing import FakeEmbedder
 

@@ -1,95 +1,51 @@
-"""The semantic grader: key-point coverage from token embeddings, plus lexical trap guards.
+"""The semantic grader: an answer -> encoded once -> claims -> judgements -> one score.
 
-How an answer is scored (the numbers are the global `Settings`, chosen on the dev set):
+How an answer is graded (every number is a global knob in tuning.py, chosen on the dev set):
 
-1. The answer is encoded once. Its token vectors give it a vector per sentence and clause and
-   a *question-demoted* vector: tokens of stopwords and of words that repeat the question are
-   left out of the mean, so restating the question earns nothing.
-2. Each key point (the reference's sentences when the bank has none) gets a support value:
-   the mean of (a) token recall, its demoted tokens' best cosine with the answer's demoted
-   tokens, and (b) its demoted vector's best cosine with an answer sentence or clause. The
-   support maps linearly from [low, high] to a 0-1 match. The whole reference is compared
-   the same way.
-3. raw = coverage_weight * mean key-point match + (1 - coverage_weight) * reference match;
-   score = 100 * raw, times the trap-guard factors below.
-4. Trap guards. A key point the answer covers, but whose closest answer clause reuses its
-   words with an opposite direction word ("flattens" for "sharpens") or, restating it nearly
-   word for word, with a negation the point lacks (or the reverse), counts against the
-   answer instead of for it. An answer closer to a neighbouring question's reference than to
-   its own loses up to 70% of its score. A list of terms without connecting words is capped
-   at 35. Each missing bank `keyword` costs a share of 15%. Empty and "I don't know" answers
-   score 0 before any of this (see kinds.py).
+1. Encode. The answer is encoded once (embedder.py). Its token vectors give a vector per
+   sentence and clause (claims.py), pooled over content tokens only, so words that restate
+   the question earn nothing.
+2. Plan (`_plan`, here). Each key point (the reference's sentences when the bank has none) gets
+   a bi-encoder match: token recall and best-clause cosine, mapped from [low, high] to 0-1.
+   The clause closest to a covered point is checked for a reversal by its words (text.py). The
+   closest claims to each key point and each bank misconception are queued for the claim
+   judge. Guards that need no judge are set: a neighbouring question's reference closer than
+   the answer's own, missing bank keywords, a term list (capped).
+3. Judge. judge.py reads every queued (claim, statement) pair of a batch of answers at once.
+4. Read (reading.py). The judge's probabilities become a COVERED / MISSING / CONTRADICTED
+   judgement per key point and a repeated-or-not judgement per misconception.
+5. Score (scoring.py). One function turns the judgements into the GradeResult: its score,
+   verdict, covered and missed points and wrong_claims. Empty and "I don't know" answers get
+   their grade before any of this (kinds.py), without the model.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmquiz.grading import progress
 from llmquiz.grading import text as tx
 from llmquiz.grading.embedder import Embedder, make_embedder
-from llmquiz.grading.judgement import (
-    CONTRADICTED,
-    COVERED,
-    MISSING,
-    MisconceptionJudgement,
-    PointJudgement,
-)
 from llmquiz.grading.kinds import grade_fixed, key_points_of
 from llmquiz.grading.lexical import keyword_share
+from llmquiz.grading.reading import Plan, PointPlan, WrongPlan, no_probs, read_plan, top_claims
 from llmquiz.grading.result import GradeResult
-from llmquiz.grading.scoring import ScoreRules, grade_from
+from llmquiz.grading.scoring import grade_from
 from llmquiz.grading.store import EmbeddingCache
+from llmquiz.grading.tuning import GraderSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
     from llmquiz.bank import Misconception, Question
-    from llmquiz.grading.claims import Claims
     from llmquiz.grading.encoding import Encoded
     from llmquiz.grading.judge import ClaimJudge
 
-SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
-
 CHUNK = 256  # answers encoded per batch in grade_many
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The grader's global knobs (chosen on the dev set and the graded test set; see README)."""
-
-    low: float = 0.15  # support at or below which a key point counts as absent
-    high: float = 0.60  # support at or above which a key point counts as fully covered
-    token_weight: float = 0.5  # token recall vs. best-span cosine in a support value
-    coverage_weight: float = 0.7  # key-point coverage vs. whole-reference match
-    covered_at: float = 0.5  # match at which a key point is listed as covered
-    reuse: float = 0.5  # share of a key point's words a span must repeat to be checked for reversal
-    negation_reuse: float = 0.6  # ... and for a negation to count as reversing it
-    flip_cost: float = 1.0  # a reversed key point counts this times its match against the answer
-    neighbour_margin: float = 0.05  # neighbour closer than own reference by this: a penalty
-    neighbour_span: float = 0.15  # ... growing to the full penalty over this much more
-    neighbour_floor: float = 0.3  # the full neighbour penalty factor
-    salad_cap: float = 35.0  # highest score of a keyword list without connecting words
-    keyword_cost: float = 0.15  # share of the score lost when no bank keyword is mentioned
-    neighbours: bool = True
-    polarity: bool = True  # the word-level reversal check beside the judge
-    polarity_confidence: float = 0.6  # how sure a word-level reversal makes the grader
-    judge: bool = True  # read the bank's misconceptions with the claim judge
-    judge_points: bool = True  # ... and the key points too
-    candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
-    judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
-    support_full_at: float = 0.5  # the judge's support probability that counts as full support
-    claim_floor: float = 0.6  # score factor when the judge finds no key point stated at all
-    contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
-    contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
-    repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
-    repeat_margin: float = 0.0  # ... and by how much more the clause supports it than any key point
-    misconception_gate: float = 0.3  # cosine below which a claim is not read against a misconception
-    rules: ScoreRules = field(default_factory=ScoreRules)
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -128,13 +84,13 @@ class SemanticGrader:
         neighbours: Sequence[Question] = (),
         *,
         embedder: Embedder | None = None,
-        settings: Settings | None = None,
+        settings: GraderSettings | None = None,
     ) -> None:
         cache_dir = Path(home) / "cache" if home is not None else None
         self._embedder: Embedder = embedder or make_embedder(model, device, cache_dir)
         self.model_name = self._embedder.name
         self.name = f"semantic:{self.model_name}"
-        self.settings = settings or Settings()
+        self.settings = settings or GraderSettings()
         self._judge: ClaimJudge | None = None
         self._cache = EmbeddingCache(cache_dir, self._embedder.model_id)
         self._neighbours: list[Question] = [q for q in neighbours if q.kind == "free"]
@@ -214,7 +170,7 @@ class SemanticGrader:
                 self._plan(self._side(items[i][0]), enc) for i, enc in zip(chunk, encodings, strict=True)
             ]
             pairs = [pair for plan in plans for pair in plan.pairs]
-            probs = self._judge.judge(pairs) if self._judge is not None and pairs else _no_probs()
+            probs = self._judge.judge(pairs) if self._judge is not None and pairs else no_probs()
             row = 0
             for i, plan in zip(chunk, plans, strict=True):
                 results[i] = self._finish(plan, probs[row : row + len(plan.pairs)])
@@ -324,7 +280,7 @@ class SemanticGrader:
             recall = span_sim
         return s.token_weight * recall + (1 - s.token_weight) * span_sim, sims
 
-    def _plan(self, side: _Side, enc: Encoded) -> _Plan:
+    def _plan(self, side: _Side, enc: Encoded) -> Plan:
         """Everything about one answer that needs no judge, and the pairs the judge must read."""
         from llmquiz.grading.claims import encoded_claims
 
@@ -332,12 +288,12 @@ class SemanticGrader:
         answer = enc.text
         claims = encoded_claims(enc, side.stems)
         ans_tok = claims.content_tokens
-        plan = _Plan(side=side, enc=enc, claims=claims)
+        plan = Plan(side=side, enc=enc, claims=claims)
         supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
         matches = [_ramp(support, s.low, s.high) for support, _ in supports]
-        # the judge was trained on key points; a reference's own sentences stand in for them
-        # elsewhere (a CSV, a bank without key points), where it is not asked
-        read = self._judge is not None and s.judge_points and bool(side.question.key_points)
+        # without key points (a CSV), the reference's own sentences stand in for them
+        keyed = bool(side.question.key_points)
+        read = self._judge is not None and s.judge_points and (keyed or s.judge_reference)
         best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
         to_judge = {i for i in best_first[: s.judged_points] if matches[i] > 0} if read else set()
         for index, (point, (_, sims), match) in enumerate(zip(side.points, supports, matches, strict=True)):
@@ -349,7 +305,7 @@ class SemanticGrader:
                     point.text, claims.texts[best], side.question.question, s.reuse, s.negation_reuse
                 ) and not self._agrees(side, point.text, claims.texts[best])
             candidates = top_claims(sims, claims.judged, s.candidates) if index in to_judge else []
-            plan.points.append(_PointPlan(point.text, match, flipped, flip_at, candidates, sims))
+            plan.points.append(PointPlan(point.text, match, flipped, flip_at, candidates, sims))
             plan.pairs.extend((claims.texts[i], point.text) for i in candidates)
         for wrong, unit in side.misconceptions:
             _, sims = self._support(unit, ans_tok, claims.vecs)
@@ -357,7 +313,7 @@ class SemanticGrader:
                 i for i in top_claims(sims, claims.judged, s.candidates) if sims[i] >= s.misconception_gate
             ]
             candidates = gated if self._judge is not None else []
-            plan.misconceptions.append(_WrongPlan(wrong.claim, wrong.correction, candidates))
+            plan.misconceptions.append(WrongPlan(wrong.claim, wrong.correction, candidates))
             plan.pairs.extend((claims.texts[i], wrong.claim) for i in candidates)
         ref_support, _ = self._support(side.reference, ans_tok, claims.vecs)
         plan.reference = _ramp(ref_support, s.low, s.high)
@@ -380,115 +336,17 @@ class SemanticGrader:
             plan.signals["salad"] = 1.0
         return plan
 
-    def _finish(self, plan: _Plan, probs: np.ndarray) -> GradeResult:
-        """Judgements from the judge's probabilities (rows in plan.pairs order), then the grade."""
-        s = self.settings
-        texts = plan.claims.texts
-        row = 0
-        points: list[PointJudgement] = []
-        right_in: dict[int, float] = {}  # claim -> the most it supports any key point
-        point_support: list[float] = []
-        for p in plan.points:
-            rows = probs[row : row + len(p.candidates)]
-            row += len(p.candidates)
-            for claim, prob in zip(p.candidates, rows[:, SUPPORT].tolist(), strict=True):
-                right_in[claim] = max(right_in.get(claim, 0.0), prob)
-            judge_support: float | None = None  # the judge's own view, when it read the point
-            if len(rows):
-                support = judge_support = float(rows[:, SUPPORT].max())
-                worst = int(rows[:, CONTRADICT].argmax())
-                against = float(rows[worst, CONTRADICT])
-                evidence_at = (
-                    p.candidates[worst] if against > support else p.candidates[int(rows[:, SUPPORT].argmax())]
-                )
-            else:  # not read by the judge: the bi-encoder's match alone
-                against = 0.0
-                evidence_at = int(p.sims.argmax()) if len(p.sims) else None
-            if judge_support is not None or p.match <= 0:
-                point_support.append(judge_support or 0.0)
-            # contradicted: the judge is sure of it, or the point's own words come back reversed
-            opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
-            if p.flipped and not opposed:
-                against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
-            evidence = texts[evidence_at] if evidence_at is not None else None
-            if opposed:
-                points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
-            elif p.match >= s.covered_at:
-                points.append(PointJudgement(p.point, COVERED, p.match, against, evidence))
-            else:
-                points.append(PointJudgement(p.point, MISSING, p.match, against, evidence))
-        wrongs: list[MisconceptionJudgement] = []
-        for m in plan.misconceptions:
-            rows = probs[row : row + len(m.candidates)]
-            row += len(m.candidates)
-            if len(rows):
-                best = int(rows[:, SUPPORT].argmax())
-                confidence = float(rows[best, SUPPORT])
-                claim = m.candidates[best]
-                repeated = (
-                    confidence >= s.repeat_at
-                    and confidence > float(rows[best, CONTRADICT])
-                    and confidence - right_in.get(claim, 0.0) > s.repeat_margin
-                )
-                evidence = texts[claim]
-            else:
-                confidence, repeated, evidence = 0.0, False, None
-            wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
-        factor = plan.factor
-        if point_support and any(p.candidates for p in plan.points):
-            # a list of terms, an echo, an answer about something else: no point is stated
-            stated = max(min(1.0, js / s.support_full_at) for js in point_support)
-            factor *= s.claim_floor + (1 - s.claim_floor) * stated
+    def _finish(self, plan: Plan, probs: np.ndarray) -> GradeResult:
+        """The grade of one planned answer, from the judge's rows for its pairs."""
+        points, wrongs, factor = read_plan(plan, probs, self.settings)
         return grade_from(
             points,
             wrongs,
             reference=plan.reference,
-            rules=s.rules,
+            rules=self.settings.rules,
             method="semantic",
             model=self.model_name,
             factor=factor,
             cap=plan.cap,
             signals=plan.signals,
         )
-
-
-def _no_probs() -> np.ndarray:
-    import numpy as np
-
-    return np.zeros((0, 3), dtype=np.float32)
-
-
-def top_claims(sims: np.ndarray, among: list[int], count: int) -> list[int]:
-    """Indexes of the `count` answer claims (of those `among`) most like a statement, best first."""
-    return sorted(among, key=lambda i: -float(sims[i]))[:count]
-
-
-@dataclass
-class _PointPlan:
-    point: str
-    match: float
-    flipped: bool  # reversed by its words (a direction word swapped, or negated)
-    flip_at: int | None  # the claim checked for that
-    candidates: list[int]  # answer claims the judge reads against the point
-    sims: Any
-
-
-@dataclass
-class _WrongPlan:
-    claim: str
-    correction: str
-    candidates: list[int]
-
-
-@dataclass
-class _Plan:
-    side: _Side
-    enc: Encoded
-    claims: Claims
-    points: list[_PointPlan] = field(default_factory=list)
-    misconceptions: list[_WrongPlan] = field(default_factory=list)
-    pairs: list[tuple[str, str]] = field(default_factory=list)
-    reference: float = 0.0
-    factor: float = 1.0
-    cap: float | None = None
-    signals: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,139 @@
+"""Reading the claim judge: its probabilities for one answer -> a judgement per key point and misconception.
+
+The semantic grader plans an answer first (semantic.py): each key point's bi-encoder match,
+whether its words come back reversed, and which answer claims the judge should read against
+it and against each bank misconception. The judge reads every planned pair of every answer in
+one batch; `read_plan` turns the rows that belong to one answer into judgements:
+
+- a key point is CONTRADICTED when the judge is sure of it (contradict_at, contradict_margin)
+  or the word-level polarity check found it reversed; else COVERED from its match;
+- a misconception is repeated when a claim supports it (repeat_at) more than it contradicts
+  it and more than that claim supports any key point (repeat_margin);
+- the score factor falls towards claim_floor when the judge finds no key point stated at all
+  (a term list, an echo, an answer about something else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from llmquiz.grading.claims import Claims
+from llmquiz.grading.encoding import Encoded
+from llmquiz.grading.judgement import (
+    CONTRADICTED,
+    COVERED,
+    MISSING,
+    MisconceptionJudgement,
+    PointJudgement,
+)
+from llmquiz.grading.tuning import GraderSettings
+
+SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
+
+
+@dataclass
+class PointPlan:
+    point: str
+    match: float
+    flipped: bool  # reversed by its words (a direction word swapped, or negated)
+    flip_at: int | None  # the claim checked for that
+    candidates: list[int]  # answer claims the judge reads against the point
+    sims: Any
+
+
+@dataclass
+class WrongPlan:
+    claim: str
+    correction: str
+    candidates: list[int]
+
+
+@dataclass
+class Plan:
+    """One answer, planned: everything that needs no judge, and the pairs the judge must read."""
+
+    side: Any  # the question's bank side (semantic.py)
+    enc: Encoded
+    claims: Claims
+    points: list[PointPlan] = field(default_factory=list)
+    misconceptions: list[WrongPlan] = field(default_factory=list)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    reference: float = 0.0
+    factor: float = 1.0
+    cap: float | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+def read_plan(
+    plan: Plan, probs: np.ndarray, s: GraderSettings
+) -> tuple[list[PointJudgement], list[MisconceptionJudgement], float]:
+    """Judgements from the judge's probabilities (rows in plan.pairs order), and the score factor."""
+    texts = plan.claims.texts
+    row = 0
+    points: list[PointJudgement] = []
+    right_in: dict[int, float] = {}  # claim -> the most it supports any key point
+    point_support: list[float] = []
+    for p in plan.points:
+        rows = probs[row : row + len(p.candidates)]
+        row += len(p.candidates)
+        for claim, prob in zip(p.candidates, rows[:, SUPPORT].tolist(), strict=True):
+            right_in[claim] = max(right_in.get(claim, 0.0), prob)
+        judge_support: float | None = None  # the judge's own view, when it read the point
+        if len(rows):
+            support = judge_support = float(rows[:, SUPPORT].max())
+            worst = int(rows[:, CONTRADICT].argmax())
+            against = float(rows[worst, CONTRADICT])
+            evidence_at = (
+                p.candidates[worst] if against > support else p.candidates[int(rows[:, SUPPORT].argmax())]
+            )
+        else:  # not read by the judge: the bi-encoder's match alone
+            against = 0.0
+            evidence_at = int(p.sims.argmax()) if len(p.sims) else None
+        if judge_support is not None or p.match <= 0:
+            point_support.append(judge_support or 0.0)
+        # contradicted: the judge is sure of it, or the point's own words come back reversed
+        opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
+        if p.flipped and not opposed:
+            against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
+        evidence = texts[evidence_at] if evidence_at is not None else None
+        if opposed:
+            points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
+        elif p.match >= s.covered_at:
+            points.append(PointJudgement(p.point, COVERED, p.match, against, evidence))
+        else:
+            points.append(PointJudgement(p.point, MISSING, p.match, against, evidence))
+    wrongs: list[MisconceptionJudgement] = []
+    for m in plan.misconceptions:
+        rows = probs[row : row + len(m.candidates)]
+        row += len(m.candidates)
+        if len(rows):
+            best = int(rows[:, SUPPORT].argmax())
+            confidence = float(rows[best, SUPPORT])
+            claim = m.candidates[best]
+            repeated = (
+                confidence >= s.repeat_at
+                and confidence > float(rows[best, CONTRADICT])
+                and confidence - right_in.get(claim, 0.0) > s.repeat_margin
+            )
+            evidence = texts[claim]
+        else:
+            confidence, repeated, evidence = 0.0, False, None
+        wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
+    factor = plan.factor
+    if point_support and any(p.candidates for p in plan.points):
+        # a list of terms, an echo, an answer about something else: no point is stated
+        stated = max(min(1.0, js / s.support_full_at) for js in point_support)
+        factor *= s.claim_floor + (1 - s.claim_floor) * stated
+    return points, wrongs, factor
+
+
+def top_claims(sims: np.ndarray, among: list[int], count: int) -> list[int]:
+    """Indexes of the `count` answer claims (of those `among`) most like a statement, best first."""
+    return sorted(among, key=lambda i: -float(sims[i]))[:count]
+
+
+def no_probs() -> np.ndarray:
+    return np.zeros((0, 3), dtype=np.float32)
