@@ -14,6 +14,7 @@ from llmquiz.bank import load_bank
 from llmquiz.errors import ModelError
 from llmquiz.grading import judge
 from training import judge_pairs as pairs_module
+from training import written_pairs as written_module
 
 from .conftest import QUESTIONS, REPO, shared_path
 
@@ -76,3 +77,43 @@ def test_the_same_seed_gives_the_same_artifact(tmp_path: Path) -> None:
     first = train("a", 1)
     assert train("b", 1) == first
     assert train("c", 2) != first
+
+
+def test_written_restatements_fit_the_shipped_bank() -> None:
+    """Every key point and misconception of the bank has its written restatements, and they
+    make support, contradiction and neither pairs, the same ones for the same seed."""
+    questions = [q for q in load_bank([QUESTIONS]).questions if q.kind == "free"]
+    written = written_module.load_written()
+    first, stale = written_module.written_pairs(questions, written, random.Random(5))
+    assert stale == 0
+    assert first == written_module.written_pairs(questions, written, random.Random(5))[0]
+    missing = [
+        q.id
+        for q in questions
+        if q.id not in written
+        or set(written[q.id].points) != set(q.key_points)
+        or set(written[q.id].claims) != {m.claim for m in q.misconceptions}
+    ]
+    assert missing == []
+    by_rule = {p.rule: p.label for p in first}
+    assert by_rule["written-same"] == pairs_module.SUPPORT
+    assert by_rule["written-reversed"] == pairs_module.CONTRADICT
+    assert by_rule["written-other-point"] == pairs_module.NEITHER
+    assert by_rule["written-misconception"] == pairs_module.SUPPORT
+
+
+def test_a_stale_restatement_is_counted_not_used(tmp_path: Path) -> None:
+    questions = [q for q in load_bank([QUESTIONS / "rag.yaml"]).questions if q.kind == "free"]
+    q = questions[0]
+    (tmp_path / "rag.yaml").write_text(
+        "questions:\n"
+        f"- id: {q.id}\n"
+        "  points:\n"
+        '  - point: "a key point the bank no longer has"\n'
+        '    same: "x"\n'
+        '    reversed: "y"\n',
+        encoding="utf-8",
+    )
+    pairs, stale = written_module.written_pairs([q], written_module.load_written(tmp_path), random.Random(1))
+    assert stale == 1
+    assert pairs == []

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from llmquiz.bank import Question  # noqa: E402
-from training import judge_pairs  # noqa: E402
+from training import judge_pairs, written_pairs  # noqa: E402
 from training.judge_pairs import Pair, SeedPassage  # noqa: E402
 
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bank", type=Path, default=REPO / "questions")
     parser.add_argument("--seeds", type=Path, default=REPO.parent / "shared" / "seeds")
+    parser.add_argument("--written", type=Path, default=REPO / "training" / "data" / "written")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--max-pairs", type=int, default=0, help="train on the first N pairs only (tests)")
@@ -73,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     similar = _seed_similarity(bert, tokenizer, questions, seeds, torch, mean_pool)
     train_q = [q for q in questions if q.id not in held]
     test_q = [q for q in questions if q.id in held]
-    pairs = judge_pairs.build_pairs(train_q, seeds, rng, similar)
-    test_pairs = judge_pairs.build_pairs(test_q, seeds, random.Random(args.seed + 1), similar)
+    written = written_pairs.load_written(args.written)
+    pairs = _mixed(judge_pairs.build_pairs(train_q, seeds, rng, similar), train_q, written, rng)
+    test_rng = random.Random(args.seed + 1)
+    test_pairs = _mixed(judge_pairs.build_pairs(test_q, seeds, test_rng, similar), test_q, written, test_rng)
     if args.max_pairs:
         pairs, test_pairs = pairs[: args.max_pairs], test_pairs[: max(8, args.max_pairs // 4)]
     _report_pairs(pairs)
@@ -118,6 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"artifact": str(out), "sha256": digest, "pairs": len(pairs), "steps": steps,
                       "seconds": round(time.perf_counter() - started, 1)}))  # fmt: skip
     return 0
+
+
+def _mixed(rule_pairs: list[Pair], questions: list[Question], written: Any, rng: random.Random) -> list[Pair]:
+    """The rule pairs and the written ones together, each (premise, hypothesis) once, shuffled."""
+    extra, stale = written_pairs.written_pairs(questions, written, rng)
+    if stale:
+        print(f"{stale} written restatements no longer match the bank and were skipped")
+    pairs = list({(p.premise, p.hypothesis): p for p in [*rule_pairs, *extra]}.values())
+    rng.shuffle(pairs)
+    return pairs
 
 
 def _batches(pairs: list[Pair], size: int, steps: int, rng: random.Random) -> list[list[Pair]]:
