@@ -156,10 +156,10 @@ def exam(
     seed: opt.SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
-    from llmquiz import render
     from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
-    from llmquiz.prompts import SilentUI
+    from llmquiz.ui import render
+    from llmquiz.ui.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
     if answers is None:
@@ -182,9 +182,9 @@ def grade(
     as_json: opt.JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
-    from llmquiz import render
     from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
+    from llmquiz.ui import render
 
     cfg = settings(ctx)
     check_privacy(cfg, warn)
@@ -219,7 +219,7 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
     console.print(render.topics_table(rows, console))
@@ -243,7 +243,7 @@ def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.
             ]
         )
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
     console.print(render.questions_listing(questions, console), soft_wrap=True, end="")
@@ -252,7 +252,7 @@ def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.
 @app.command()
 def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
-    from llmquiz import render
+    from llmquiz.ui import render
 
     bank = settings(ctx).bank()
     question = bank.question(question_id)
@@ -273,9 +273,11 @@ def stats(
     if as_json:
         emit_json(result.to_dict())
         return
-    from llmquiz.render_stats import render_stats  # rich's tables: not needed for --json
+    from llmquiz.ui import render  # rich's tables: not needed for --json
+    from llmquiz.ui.stats import stats_screen
 
-    render_stats(result)
+    console = render.make_console()
+    console.print(stats_screen(result, console))
 
 
 @app.command()
@@ -291,7 +293,7 @@ def history(
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
     if not records:
@@ -330,8 +332,8 @@ def import_notes(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn notes, an Anki deck or a Quizlet export into a bank file."""
-    from llmquiz import render
     from llmquiz.commands.importing import run_import
+    from llmquiz.ui import render
 
     outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
     for warning in outcome.result.warnings:
@@ -358,8 +360,8 @@ def export_bank(
     ] = None,
 ) -> None:
     """Write the bank as an Anki package (type-in-answer cards) or a tab-separated file."""
-    from llmquiz import render
     from llmquiz.commands.exporting import run_export
+    from llmquiz.ui import render
 
     outcome = run_export(settings(ctx), topic or [], fmt.value if fmt else None, output)
     typer.echo(render.export_summary(outcome), err=True)
@@ -376,14 +378,14 @@ def calibrate(
 ) -> None:
     """Agreement of the grader with human grades."""
     from llmquiz.commands.examining import run_calibration
-    from llmquiz.render import progress_bar
+    from llmquiz.ui.render import progress_bar
 
     with progress_bar("Grading", enabled=not as_json) as progress:
         result = run_calibration(settings(ctx), csv_file, gold, progress)
     if as_json:
         emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
         return
-    from llmquiz.render import calibration_text
+    from llmquiz.ui.render import calibration_text
 
     typer.echo(calibration_text(result))
 

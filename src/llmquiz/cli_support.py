@@ -81,9 +81,9 @@ def tolerant_streams() -> None:
 
 def practise(cfg: Settings, plan: SessionPlan) -> None:
     """Run a quiz, drill or review in the terminal and show its summary."""
-    from llmquiz import render
     from llmquiz.commands.practice import run_practice
-    from llmquiz.prompts import TerminalUI
+    from llmquiz.ui import render
+    from llmquiz.ui.prompts import TerminalUI
 
     require_stdin()
     console, err = render.make_console(), render.make_console(stderr=True)
@@ -100,8 +100,8 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
 
 def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
     """Print the exam's report (or why there is none); return the exit code."""
-    from llmquiz import render
     from llmquiz.reports import exam_json
+    from llmquiz.ui import render
 
     report = outcome.report
     if report is None:
