@@ -14,19 +14,19 @@ from llmquiz import cli_args as opt  # the options several commands share
 from llmquiz.bank import DIFFICULTIES
 from llmquiz.cli_support import (
     LlmquizGroup,
+    context,
     emit_json,
     is_nan,
     practise,
     require_stdin,
-    settings,
     show_exam,
     tolerant_streams,
 )
+from llmquiz.context import Context
 from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.safetext import terminal_line
-from llmquiz.settings import Settings
 from llmquiz.wording import plural
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
@@ -84,7 +84,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Quiz yourself for LLM and ML interviews; answers are graded by meaning."""
-    ctx.obj = Settings(
+    ctx.obj = Context(
         bank_paths=tuple(bank or ()),
         home_override=home,
         grader_kind=grader.value,
@@ -109,7 +109,7 @@ def quiz(
     from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     check_privacy(cfg, warn)
     practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
 
@@ -123,7 +123,7 @@ def drill(
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     practise(cfg, drill_plan(cfg, topic, count, warn))
 
 
@@ -135,7 +135,7 @@ def review(
     """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     plan = review_plan(cfg, count, warn)
     if plan is None:
         typer.echo("Nothing is due for review. Try `llmquiz quiz` or `llmquiz drill TOPIC`.", err=True)
@@ -164,12 +164,12 @@ def exam(
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
     if answers is None:
         require_stdin()
-    check_privacy(settings(ctx), warn)
+    check_privacy(context(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
         outcome = run_exam(
-            settings(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
+            context(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
         )
     raise typer.Exit(show_exam(outcome, console, err, as_json))
 
@@ -186,7 +186,7 @@ def grade(
     from llmquiz.commands.examining import grade_one
     from llmquiz.ui import render
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     check_privacy(cfg, warn)
     with render.loading_status(enabled=not as_json) as on_step:
         question, result = grade_one(cfg, question_id, answer, on_step)
@@ -215,7 +215,7 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
     from llmquiz.commands.browsing import topic_rows
 
-    rows = topic_rows(settings(ctx), warn)
+    rows = topic_rows(context(ctx), warn)
     if as_json:
         emit_json(rows)
         return
@@ -228,7 +228,7 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
 @app.command("list")
 def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.JsonOpt = False) -> None:
     """Question ids and questions."""
-    questions = settings(ctx).bank().select(topic or [])
+    questions = context(ctx).bank().select(topic or [])
     if as_json:
         emit_json(
             [
@@ -254,7 +254,7 @@ def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
     from llmquiz.ui import render
 
-    bank = settings(ctx).bank()
+    bank = context(ctx).bank()
     question = bank.question(question_id)
     console = render.make_console()
     console.print(render.question_detail(question, bank.topic(question.topic), console))
@@ -269,7 +269,7 @@ def stats(
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
 
-    result = compute_user_stats(settings(ctx), topic, warn)
+    result = compute_user_stats(context(ctx), topic, warn)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -289,7 +289,7 @@ def history(
     """Past graded answers, newest first."""
     from llmquiz.commands.browsing import recent_records
 
-    records = recent_records(settings(ctx), limit, warn)
+    records = recent_records(context(ctx), limit, warn)
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
@@ -313,7 +313,7 @@ def bank_validate(
     """Check bank files; print every problem as FILE:LINE: message."""
     from llmquiz.bank import check_bank
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
     for problem in problems:
         typer.echo(terminal_line(str(problem)), err=True)
@@ -335,7 +335,7 @@ def import_notes(
     from llmquiz.commands.importing import run_import
     from llmquiz.ui import render
 
-    outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
+    outcome = run_import(file, topic, output, dry_run, context(ctx).home)
     for warning in outcome.result.warnings:
         warn(warning)
     if outcome.bank_yaml is None:
@@ -363,7 +363,7 @@ def export_bank(
     from llmquiz.commands.exporting import run_export
     from llmquiz.ui import render
 
-    outcome = run_export(settings(ctx), topic or [], fmt.value if fmt else None, output)
+    outcome = run_export(context(ctx), topic or [], fmt.value if fmt else None, output)
     typer.echo(render.export_summary(outcome), err=True)
 
 
@@ -381,7 +381,7 @@ def calibrate(
     from llmquiz.ui.render import progress_bar
 
     with progress_bar("Grading", enabled=not as_json) as progress:
-        result = run_calibration(settings(ctx), csv_file, gold, progress)
+        result = run_calibration(context(ctx), csv_file, gold, progress)
     if as_json:
         emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
         return

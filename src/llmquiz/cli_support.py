@@ -11,9 +11,9 @@ import typer
 from typer.core import TyperGroup
 
 from llmquiz.cli_args import hoist_global_options, missing_value
+from llmquiz.context import Context
 from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInputError, LlmquizError, warn
 from llmquiz.safetext import json_text, terminal_line
-from llmquiz.settings import Settings
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class LlmquizGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LlmquizError as exc:
-            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
+            if isinstance(ctx.obj, Context) and ctx.obj.debug:
                 traceback.print_exc()
             typer.echo(f"Error: {terminal_line(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
@@ -51,9 +51,9 @@ class LlmquizGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def settings(ctx: typer.Context) -> Settings:
+def context(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
+    assert isinstance(obj, Context)
     return obj
 
 
@@ -79,7 +79,7 @@ def tolerant_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def practise(cfg: Settings, plan: SessionPlan) -> None:
+def practise(cfg: Context, plan: SessionPlan) -> None:
     """Run a quiz, drill or review in the terminal and show its summary."""
     from llmquiz.commands.practice import run_practice
     from llmquiz.ui import render

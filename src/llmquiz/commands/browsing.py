@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from llmquiz.context import Context
 from llmquiz.history import HistoryRecord, gc_paused, read_history, read_recent, utc_now
 from llmquiz.historyfile import privacy_warnings
-from llmquiz.settings import Settings
 
 if TYPE_CHECKING:
     from llmquiz.stats import Stats
@@ -16,26 +16,26 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]  # where warnings go: the CLI prints them on stderr
 
 
-def history_records(settings: Settings, on_warning: Warn) -> list[HistoryRecord]:
+def history_records(context: Context, on_warning: Warn) -> list[HistoryRecord]:
     """The history's good records, oldest first; warnings (damage, privacy) go to `on_warning`."""
-    log = read_history(settings.home)
-    for warning in [*privacy_warnings(settings.home), *log.warnings]:
+    log = read_history(context.home)
+    for warning in [*privacy_warnings(context.home), *log.warnings]:
         on_warning(warning)
     return log.records
 
 
-def check_privacy(settings: Settings, on_warning: Warn) -> None:
+def check_privacy(context: Context, on_warning: Warn) -> None:
     """Warn when other users can read the data folder or the history (commands that only append)."""
-    for warning in privacy_warnings(settings.home):
+    for warning in privacy_warnings(context.home):
         on_warning(warning)
 
 
-def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
+def topic_rows(context: Context, on_warning: Warn) -> list[dict[str, Any]]:
     from llmquiz.stats import topic_summaries
 
-    bank = settings.bank()
+    bank = context.bank()
     with gc_paused():  # see compute_user_stats
-        summaries = topic_summaries(bank, history_records(settings, on_warning), utc_now())
+        summaries = topic_summaries(bank, history_records(context, on_warning), utc_now())
     rows = []
     for summary in summaries:
         rows.append(
@@ -52,19 +52,19 @@ def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
     return rows
 
 
-def compute_user_stats(settings: Settings, topic: str | None, on_warning: Warn) -> Stats:
+def compute_user_stats(context: Context, topic: str | None, on_warning: Warn) -> Stats:
     from llmquiz.stats import compute_stats
 
-    bank = settings.bank()
+    bank = context.bank()
     # No garbage collection until the records are gone again: none of them is in a cycle, and
     # the collector would otherwise walk all of them (100,000 records: 0.05 s) several times.
     with gc_paused():
-        return compute_stats(bank, history_records(settings, on_warning), utc_now(), topic=topic)
+        return compute_stats(bank, history_records(context, on_warning), utc_now(), topic=topic)
 
 
-def recent_records(settings: Settings, limit: int, on_warning: Warn) -> list[HistoryRecord]:
+def recent_records(context: Context, limit: int, on_warning: Warn) -> list[HistoryRecord]:
     """The newest `limit` records, newest first, read from the end of the history."""
-    log = read_recent(settings.home, limit)
-    for warning in [*privacy_warnings(settings.home), *log.warnings]:
+    log = read_recent(context.home, limit)
+    for warning in [*privacy_warnings(context.home), *log.warnings]:
         on_warning(warning)
     return log.records

@@ -1,4 +1,4 @@
-"""The resolved global options of one llmquiz run, and the objects they open."""
+"""The resolved global options of one llmquiz run: the data folder, the bank and the grader they open."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def semantic_grading_installed() -> bool:
 
 
 @dataclass
-class Settings:
+class Context:
     bank_paths: tuple[Path, ...] = ()
     home_override: Path | None = None
     grader_kind: str = "semantic"
