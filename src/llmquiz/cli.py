@@ -16,7 +16,6 @@ from llmquiz.cli_support import (
     LlmquizGroup,
     context,
     emit_json,
-    is_nan,
     practise,
     require_stdin,
     show_exam,
@@ -106,12 +105,10 @@ def quiz(
     seed: opt.SeedOpt = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
     cfg = context(ctx)
-    check_privacy(cfg, warn)
-    practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
+    practise(cfg, quiz_plan(cfg, topic or [], count, difficulty.value if difficulty else None, seed, warn))
 
 
 @app.command()
@@ -156,7 +153,6 @@ def exam(
     seed: opt.SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
     from llmquiz.ui import render
     from llmquiz.ui.prompts import SilentUI
@@ -164,13 +160,11 @@ def exam(
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
     if answers is None:
         require_stdin()
-    check_privacy(context(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
-        outcome = run_exam(
-            context(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
-        )
+        ui = lambda deadline: SilentUI(console, err, deadline=deadline)  # noqa: E731
+        outcome = run_exam(context(ctx), options, ui, warn, progress)
     raise typer.Exit(show_exam(outcome, console, err, as_json))
 
 
@@ -182,29 +176,16 @@ def grade(
     as_json: opt.JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
     from llmquiz.ui import render
 
-    cfg = context(ctx)
-    check_privacy(cfg, warn)
     with render.loading_status(enabled=not as_json) as on_step:
-        question, result = grade_one(cfg, question_id, answer, on_step)
+        graded = grade_one(context(ctx), question_id, answer, warn, on_step)
     if as_json:
-        emit_json(
-            {
-                "id": question.id,
-                "score": result.score,
-                "verdict": result.verdict,
-                "missed": list(result.missed),
-                "covered": list(result.covered),
-                "wrong_claims": [w.to_dict() for w in result.wrong_claims],
-                "grader": result.method,
-            }
-        )
+        emit_json(graded.to_dict())
         return
     console = render.make_console()
-    console.print(render.feedback(question, result, console))
+    console.print(render.feedback(graded.question, graded.result, console))
 
 
 # --- browsing -----------------------------------------------------------------------------
@@ -217,7 +198,7 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
 
     rows = topic_rows(context(ctx), warn)
     if as_json:
-        emit_json(rows)
+        emit_json([row.to_dict() for row in rows])
         return
     from llmquiz.ui import render
 
@@ -228,36 +209,27 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
 @app.command("list")
 def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.JsonOpt = False) -> None:
     """Question ids and questions."""
-    questions = context(ctx).bank().select(topic or [])
+    from llmquiz.commands.browsing import question_rows
+
+    rows = question_rows(context(ctx), topic or [])
     if as_json:
-        emit_json(
-            [
-                {
-                    "id": q.id,
-                    "topic": q.topic,
-                    "kind": q.kind,
-                    "difficulty": q.difficulty,
-                    "question": q.question,
-                }
-                for q in questions
-            ]
-        )
+        emit_json([row.to_dict() for row in rows])
         return
     from llmquiz.ui import render
 
     console = render.make_console()
-    console.print(render.questions_listing(questions, console), soft_wrap=True, end="")
+    console.print(render.questions_listing(rows, console), soft_wrap=True, end="")
 
 
 @app.command()
 def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
+    from llmquiz.commands.browsing import question_detail
     from llmquiz.ui import render
 
-    bank = context(ctx).bank()
-    question = bank.question(question_id)
+    question, topic = question_detail(context(ctx), question_id)
     console = render.make_console()
-    console.print(render.question_detail(question, bank.topic(question.topic), console))
+    console.print(render.question_detail(question, topic, console))
 
 
 @app.command()
@@ -311,16 +283,15 @@ def bank_validate(
     paths: opt.BankPathsArg = None,
 ) -> None:
     """Check bank files; print every problem as FILE:LINE: message."""
-    from llmquiz.bank import check_bank
+    from llmquiz.commands.banks import validate_bank
 
-    cfg = context(ctx)
-    bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
-    for problem in problems:
+    validation = validate_bank(context(ctx), paths or [])
+    for problem in validation.problems:
         typer.echo(terminal_line(str(problem)), err=True)
-    if problems:
-        typer.echo(f"{plural(len(problems), 'problem')} found.", err=True)
+    if validation.problems:
+        typer.echo(f"{plural(len(validation.problems), 'problem')} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"OK: {plural(len(bank.topics), 'topic')}, {plural(len(bank.questions), 'question')}.")
+    typer.echo(f"OK: {plural(validation.topics, 'topic')}, {plural(validation.questions, 'question')}.")
 
 
 @app.command("import")
@@ -381,13 +352,13 @@ def calibrate(
     from llmquiz.ui.render import progress_bar
 
     with progress_bar("Grading", enabled=not as_json) as progress:
-        result = run_calibration(context(ctx), csv_file, gold, progress)
+        calibration = run_calibration(context(ctx), csv_file, gold, progress)
     if as_json:
-        emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
+        emit_json(calibration.to_dict())
         return
     from llmquiz.ui.render import calibration_text
 
-    typer.echo(calibration_text(result))
+    typer.echo(calibration_text(calibration.result))
 
 
 opt.use_plain_usage(app, bank_app)

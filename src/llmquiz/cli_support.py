@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -65,10 +64,6 @@ def require_stdin() -> None:
     """An interactive command started with stdin closed (`<&-`) has nothing to read."""
     if sys.stdin is None:
         raise BadInputError("standard input is closed: nothing to read answers from")
-
-
-def is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def tolerant_streams() -> None:

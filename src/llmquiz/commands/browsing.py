@@ -1,8 +1,9 @@
-"""topics, stats and history: read the bank and the history, compute, return."""
+"""topics, list, show, stats and history: read the bank and the history, compute, return."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmquiz.context import Context
@@ -10,6 +11,7 @@ from llmquiz.history import HistoryRecord, gc_paused, read_history, read_recent,
 from llmquiz.historyfile import privacy_warnings
 
 if TYPE_CHECKING:
+    from llmquiz.bank import Question, Topic
     from llmquiz.stats import Stats
 
 
@@ -30,26 +32,60 @@ def check_privacy(context: Context, on_warning: Warn) -> None:
         on_warning(warning)
 
 
-def topic_rows(context: Context, on_warning: Warn) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TopicRow:
+    """One line of `topics`."""
+
+    topic: str
+    title: str
+    questions: int
+    answered: int
+    mastery: float
+    due: int
+    grader_mastery: float  # the mastery with disputed answers undisputed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def topic_rows(context: Context, on_warning: Warn) -> list[TopicRow]:
     from llmquiz.stats import topic_summaries
 
     bank = context.bank()
     with gc_paused():  # see compute_user_stats
         summaries = topic_summaries(bank, history_records(context, on_warning), utc_now())
-    rows = []
-    for summary in summaries:
-        rows.append(
-            {
-                "topic": summary.topic,
-                "title": summary.title,
-                "questions": summary.questions,
-                "answered": summary.answered,
-                "mastery": summary.mastery,
-                "due": summary.due,
-                "grader_mastery": summary.grader_mastery,  # with disputed answers undisputed
-            }
-        )
-    return rows
+    return [
+        TopicRow(s.topic, s.title, s.questions, s.answered, s.mastery, s.due, s.grader_mastery)
+        for s in summaries
+    ]
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """One line of `list`."""
+
+    id: str
+    topic: str
+    kind: str
+    difficulty: str
+    question: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def question_rows(context: Context, topics: Sequence[str]) -> list[QuestionRow]:
+    """The bank's questions (of `topics`, if any), in bank order."""
+    return [
+        QuestionRow(q.id, q.topic, q.kind, q.difficulty, q.question) for q in context.bank().select(topics)
+    ]
+
+
+def question_detail(context: Context, question_id: str) -> tuple[Question, Topic]:
+    """A question and its topic, for `show` (UnknownQuestionError with suggestions)."""
+    bank = context.bank()
+    question = bank.question(question_id)
+    return question, bank.topic(question.topic)
 
 
 def compute_user_stats(context: Context, topic: str | None, on_warning: Warn) -> Stats:

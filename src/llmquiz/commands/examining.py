@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmquiz.bank import Question, bank_files
+from llmquiz.commands.browsing import Warn, check_privacy
 from llmquiz.context import Context, semantic_grading_installed
 from llmquiz.errors import BadInputError, GraderUnavailableError, LlmquizError
 from llmquiz.exam import (
@@ -76,9 +77,14 @@ class ExamOutcome:
 
 
 def run_exam(
-    context: Context, options: ExamOptions, ui: ExamUI, progress: Progress | None = None
+    context: Context,
+    options: ExamOptions,
+    ui: ExamUI,
+    on_warning: Warn,
+    progress: Progress | None = None,
 ) -> ExamOutcome:
     """Grade an answers file, or ask in the terminal through `ui`; write the JUnit report if asked."""
+    check_privacy(context, on_warning)
     validate_pass_mark(options.pass_mark)
     if options.answers is not None and options.time_limit is not None:
         raise BadInputError("--time-limit is for the interactive exam, not with --answers")
@@ -154,12 +160,30 @@ def _interactive_exam(
     return ExamOutcome(report)
 
 
+@dataclass(frozen=True)
+class GradedAnswer:
+    """`grade`'s result: the question and its grade."""
+
+    question: Question
+    result: GradeResult
+
+    def to_dict(self) -> dict[str, object]:
+        grade = self.result.to_dict()
+        shared = ("score", "verdict", "missed", "covered", "wrong_claims")
+        return {"id": self.question.id, **{key: grade[key] for key in shared}, "grader": self.result.method}
+
+
 def grade_one(
-    context: Context, question_id: str, answer: str, on_step: Callable[[str], None] | None = None
-) -> tuple[Question, GradeResult]:
+    context: Context,
+    question_id: str,
+    answer: str,
+    on_warning: Warn,
+    on_step: Callable[[str], None] | None = None,
+) -> GradedAnswer:
     """Grade and record one answer; one that needs no model (empty, "no idea") never loads it."""
     from llmquiz.grading.kinds import grade_fixed
 
+    check_privacy(context, on_warning)
     question = context.bank().question(question_id)
     if not question.auto_graded:
         raise LlmquizError(f"{question_id} is an open question: it is never auto-graded")
@@ -174,13 +198,27 @@ def grade_one(
         verdict=result.verdict, missed=result.missed, grader=grader.name,
     )  # fmt: skip
     append_record(context.home, record)
-    return question, result
+    return GradedAnswer(question, result)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """`calibrate`'s result; a figure that is not a number (gold grades that never vary) is null."""
+
+    result: CalibrationResult
+
+    def to_dict(self) -> dict[str, object]:
+        return {key: None if _is_nan(value) else value for key, value in self.result.to_dict().items()}
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def run_calibration(
     context: Context, csv_file: Path, gold: str, progress: Progress | None = None
-) -> CalibrationResult:
+) -> Calibration:
     from llmquiz.grading.calibrate import calibrate, read_graded_csv
 
     rows = read_graded_csv(csv_file, gold)
-    return calibrate(rows, loaded_grader(context), progress)
+    return Calibration(calibrate(rows, loaded_grader(context), progress))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from llmquiz.bank import Bank, Question
-from llmquiz.commands.browsing import Warn, history_records
+from llmquiz.bank import Question
+from llmquiz.commands.browsing import Warn, check_privacy, history_records
 from llmquiz.context import Context
 from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
@@ -22,9 +22,15 @@ from llmquiz.session import (
 
 
 def quiz_plan(
-    bank: Bank, topics: Sequence[str], count: int, difficulty: str | None, seed: int | None
+    context: Context,
+    topics: Sequence[str],
+    count: int,
+    difficulty: str | None,
+    seed: int | None,
+    on_warning: Warn,
 ) -> SessionPlan:
-    questions = pick_questions(bank, topics, count, difficulty, random.Random(seed))
+    check_privacy(context, on_warning)  # a quiz only appends to the history: it never reads it
+    questions = pick_questions(context.bank(), topics, count, difficulty, random.Random(seed))
     return SessionPlan(mode="quiz", source=ListSource(questions), total=len(questions), questions=questions)
 
 
