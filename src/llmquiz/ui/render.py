@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from llmquiz.grading import GradeResult
     from llmquiz.grading.calibrate import CalibrationResult
     from llmquiz.history import HistoryRecord
-    from llmquiz.importer import ImportResult
+    from llmquiz.importing import ImportResult
     from llmquiz.session import SessionSummary
 
 VERDICT_STYLES = {
