@@ -145,7 +145,7 @@ def exam(
     ctx: typer.Context,
     topic: opt.TopicOpt = None,
     count: opt.ExamCountOpt = None,
-    pass_mark: opt.PassMarkOpt = 70.0,
+    pass_mark: opt.PassMarkOpt = opt.DEFAULT_PASS_MARK,
     answers: opt.AnswersOpt = None,
     as_json: opt.JsonOpt = False,
     junit: opt.JunitOpt = None,

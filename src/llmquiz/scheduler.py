@@ -105,12 +105,6 @@ def graded_score(record: HistoryRecord) -> int | None:
     return None if graded is None else graded[0]
 
 
-def record_rating(record: HistoryRecord) -> Rating | None:
-    """The FSRS rating of a history record; None when it is no review (see graded_score)."""
-    graded = _grade_record(record)
-    return None if graded is None else graded[1]
-
-
 def _grade_record(record: HistoryRecord) -> tuple[int, Rating] | None:
     return _grade(*_GRADING_FIELDS(record))
 
@@ -232,18 +226,8 @@ def due_questions(
     Never-answered questions are not due: they are new, and drills bring them in.
     """
     cards = _questions_cards(questions, records)
-    due = [q for q in questions if q.id in cards and cards[q.id].due <= now]
+    due = [q for q in questions if q.id in cards and cards[q.id].is_due(now)]
     return sorted(due, key=lambda q: cards[q.id].due)
-
-
-def due_counts(
-    questions: Sequence[Question], records: Sequence[HistoryRecord], now: datetime
-) -> dict[str, int]:
-    """How many questions are due per topic slug (every topic of `questions`, zeros included)."""
-    counts = dict.fromkeys((q.topic for q in questions), 0)
-    for question in due_questions(questions, records, now):
-        counts[question.topic] += 1
-    return counts
 
 
 # --- drills -----------------------------------------------------------------------------
@@ -301,13 +285,11 @@ class DrillQueue:
         self._returns: dict[str, int] = {}
         self.requeue_gap = requeue_gap
         self.max_returns = max_returns
-        self.asked = 0
 
     def next(self) -> Question | None:
         """The next question to ask, or None when the drill is over."""
         if not self._pending:
             return None
-        self.asked += 1
         return self._pending.popleft()
 
     def report(self, question: Question, score: int) -> None:
@@ -317,12 +299,3 @@ class DrillQueue:
             return
         self._returns[question.id] = returned + 1
         self._pending.insert(min(self.requeue_gap, len(self._pending)), question)
-
-    @property
-    def remaining(self) -> int:
-        """Questions still to ask, returns included."""
-        return len(self._pending)
-
-    def returns(self, question_id: str) -> int:
-        """How many times this question has been sent back so far."""
-        return self._returns.get(question_id, 0)

@@ -126,7 +126,12 @@ class Overrides:
     to_incorrect: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "count": self.count,
+            "rate": self.rate,
+            "to_correct": self.to_correct,
+            "to_incorrect": self.to_incorrect,
+        }
 
 
 @dataclass(frozen=True)

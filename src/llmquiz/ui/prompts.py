@@ -114,7 +114,7 @@ class TerminalUI:
             if seconds <= 0:
                 raise TimeUp
 
-            def ring(signum: int, frame: object) -> None:
+            def ring(_signum: int, _frame: object) -> None:
                 raise TimeUp
 
             try:
