@@ -72,17 +72,8 @@ class HistoryRecord(NamedTuple):
     extra: dict[str, Any] | None = None  # keys written by other versions, kept as they are
 
     @property
-    def when(self) -> datetime:
-        return parse_ts(self.ts)
-
-    @property
     def effective_score(self) -> int:
-        """The score the learner stands by: an override replaces the automatic score here only."""
-        if self.override == "correct":
-            return 100
-        if self.override == "incorrect":
-            return 0
-        return self.score
+        return effective_score(self.score, self.override)
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
@@ -185,6 +176,15 @@ def answer_record(
         kind=question.kind,
         **learner,
     )
+
+
+def effective_score(score: int, override: str | None) -> int:
+    """The score the learner stands by: an override replaces the automatic score here only."""
+    if override == "correct":
+        return 100
+    if override == "incorrect":
+        return 0
+    return score
 
 
 def self_rating_score(rating: int) -> int:

@@ -49,6 +49,7 @@ from llmquiz.history import (
     SELF_RATINGS,
     UNGRADED,
     HistoryRecord,
+    effective_score,
     format_ts,
     gc_paused,
     self_rating_score,
@@ -60,15 +61,6 @@ HARD_BELOW = 70  # below this: Hard; also the drill's "missed" mark
 GOOD_BELOW = 90  # below this: Good; from here on: Easy
 _SELF_TO_RATING = {1: Rating.Again, 2: Rating.Hard, 3: Rating.Good, 4: Rating.Easy, 5: Rating.Easy}
 _STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
-
-
-def _effective(score: int, override: str | None) -> int:
-    """The same rule as HistoryRecord.effective_score."""
-    if override == "correct":
-        return max(score, 100)
-    if override == "incorrect":
-        return min(score, 0)
-    return score
 
 
 def _score_rating(score: int) -> Rating:
@@ -88,7 +80,7 @@ def rating_for(score: int, self_rating: int | None, override: str | None) -> Rat
     if override == "incorrect":
         return Rating.Again
     if self_rating is None:
-        return _score_rating(_effective(score, override))
+        return _score_rating(effective_score(score, override))
     rating = _SELF_TO_RATING[self_rating]
     if rating == Rating.Easy and score < AGAIN_BELOW and override != "correct":
         return Rating.Good
@@ -122,7 +114,7 @@ def _grade(
         return None
     rating = self_rating if self_rating in SELF_RATINGS else None  # a hand-edited 7: none
     if override is not None or kind != "open":
-        return _effective(score, override), rating_for(score, rating, override)
+        return effective_score(score, override), rating_for(score, rating, override)
     if rating is None:
         return None
     return self_rating_score(rating), rating_for(self_rating_score(rating), rating, None)
