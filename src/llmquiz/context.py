@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
+from llmquiz.cardcache import CardCache
 from llmquiz.errors import BadInputError
 from llmquiz.paths import data_home, shipped_bank_dir
 
@@ -41,6 +42,10 @@ class Context:
     @property
     def banks(self) -> tuple[Path, ...]:
         return self.bank_paths or (shipped_bank_dir(),)
+
+    def cards(self) -> CardCache:
+        """The data folder's kept FSRS cards: a cache, replayed again whenever in doubt."""
+        return CardCache(self.home)
 
     def bank(self) -> Bank:
         if self._bank is None:

@@ -1,10 +1,10 @@
 """Spaced repetition: one FSRS card per question, derived from the answer history.
 
-A card is never stored. Its state is the replay of that question's graded answers, oldest
-first, through `fsrs.Scheduler(enable_fuzzing=False)` (the replay itself is in
-`fsrs_replay.py`); the history stays the only store, so nothing can drift from it and
-deleting caches loses nothing. Cards are keyed by question id alone: editing a question's
-text, answer or key points keeps its progress.
+A card is derived, never stored as data. Its state is the replay of that question's graded
+answers, oldest first, through `fsrs.Scheduler(enable_fuzzing=False)` (`cardcache.py`, whose
+disposable cache only saves replaying answers already replayed); the history stays the only
+store, so nothing can drift from it and deleting caches loses nothing. Cards are keyed by
+question id alone: editing a question's text, answer or key points keeps its progress.
 
 How one answer becomes an FSRS rating (`rating_for`):
 
@@ -39,11 +39,12 @@ from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
+import fsrs
 from fsrs import Rating, State
 
 from llmquiz.bank import Question
+from llmquiz.cardcache import CardCache, GradedAnswer
 from llmquiz.errors import BadInputError
-from llmquiz.fsrs_replay import GradedAnswer, Memory, replayer
 from llmquiz.history import (
     CUT_OFF,
     SELF_RATINGS,
@@ -180,18 +181,26 @@ class CardState:
         }
 
 
-def build_cards(records: Sequence[HistoryRecord]) -> dict[str, CardState]:
-    """The card of every question with at least one graded answer (open answers included)."""
-    return cards_from_answers(answers_by_question(records))
+def build_cards(records: Sequence[HistoryRecord], cache: CardCache | None = None) -> dict[str, CardState]:
+    """The card of every question with at least one graded answer (open answers included).
+
+    `cache`: the data folder's kept cards (`cardcache.CardCache`); without one, every answer
+    is replayed.
+    """
+    return cards_from_answers(answers_by_question(records), cache)
 
 
-def cards_from_answers(grouped: dict[str, list[GradedAnswer]]) -> dict[str, CardState]:
+def cards_from_answers(
+    grouped: dict[str, list[GradedAnswer]], cache: CardCache | None = None
+) -> dict[str, CardState]:
     """Replay each question's answers (oldest first) through the FSRS scheduler."""
-    replay = replayer()
-    return {qid: _card_state(qid, answers, replay(answers)) for qid, answers in grouped.items()}
+    cards = cache or CardCache(None)
+    states = {qid: _card_state(qid, answers, cards.card(qid, answers)) for qid, answers in grouped.items()}
+    cards.save()
+    return states
 
 
-def _card_state(question_id: str, answers: list[GradedAnswer], card: Memory) -> CardState:
+def _card_state(question_id: str, answers: list[GradedAnswer], card: fsrs.Card) -> CardState:
     return CardState(
         question_id=question_id,
         due=card.due,
@@ -204,20 +213,25 @@ def _card_state(question_id: str, answers: list[GradedAnswer], card: Memory) -> 
     )
 
 
-def _questions_cards(questions: Sequence[Question], records: Sequence[HistoryRecord]) -> dict[str, CardState]:
+def _questions_cards(
+    questions: Sequence[Question], records: Sequence[HistoryRecord], cache: CardCache | None
+) -> dict[str, CardState]:
     """Cards of these questions only: other questions' answers are not replayed."""
     wanted = {q.id for q in questions}
-    return build_cards([r for r in records if r.question_id in wanted])
+    return build_cards([r for r in records if r.question_id in wanted], cache)
 
 
 def due_questions(
-    questions: Sequence[Question], records: Sequence[HistoryRecord], now: datetime
+    questions: Sequence[Question],
+    records: Sequence[HistoryRecord],
+    now: datetime,
+    cache: CardCache | None = None,
 ) -> list[Question]:
     """Answered questions whose card is due by `now`, most overdue first.
 
     Never-answered questions are not due: they are new, and drills bring them in.
     """
-    cards = _questions_cards(questions, records)
+    cards = _questions_cards(questions, records, cache)
     due = [q for q in questions if q.id in cards and cards[q.id].is_due(now)]
     return sorted(due, key=lambda q: cards[q.id].due)
 
@@ -233,6 +247,7 @@ def drill_order(
     records: Sequence[HistoryRecord],
     now: datetime,
     rng: random.Random,
+    cache: CardCache | None = None,
 ) -> list[Question]:
     """The questions, weakest first, for a drill.
 
@@ -244,7 +259,7 @@ def drill_order(
     """
     wanted = {q.id for q in questions}
     grouped = answers_by_question(r for r in records if r.question_id in wanted)
-    cards = cards_from_answers(grouped)
+    cards = cards_from_answers(grouped, cache)
     keys = {q.id: (_weakness(grouped.get(q.id, []), cards.get(q.id), now), rng.random()) for q in questions}
     return sorted(questions, key=lambda q: keys[q.id])
 
@@ -253,7 +268,7 @@ def _weakness(answers: list[GradedAnswer], card: CardState | None, now: datetime
     if not answers or card is None:
         return 0.0
     recent = [a.score for a in answers[-RECENT_ANSWERS:]]
-    overdue = OVERDUE_BONUS if card.due <= now else 0
+    overdue = OVERDUE_BONUS if card.is_due(now) else 0
     return sum(recent) / len(recent) - overdue
 
 

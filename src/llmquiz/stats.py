@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from llmquiz.bank import Bank, Topic
+from llmquiz.cardcache import CardCache
 from llmquiz.history import CUT_OFF, OVERRIDES, UNGRADED, HistoryRecord
 from llmquiz.scheduler import (
     SELF_RATINGS,
@@ -159,14 +160,21 @@ class Stats:
 
 
 def compute_stats(
-    bank: Bank, records: Sequence[HistoryRecord], now: datetime, topic: str | None = None
+    bank: Bank,
+    records: Sequence[HistoryRecord],
+    now: datetime,
+    topic: str | None = None,
+    cache: CardCache | None = None,
 ) -> Stats:
-    """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError)."""
+    """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError).
+
+    `cache`: the data folder's kept FSRS cards (`cardcache.py`); without one, all are replayed.
+    """
     topics = (bank.topic(topic),) if topic is not None else bank.topics
     topic = topics[0].slug if topic is not None else None  # `Rag` is the topic `rag`
     scoped = _topic_records(bank, records, topic) if topic is not None else records
     grouped = answers_by_question(scoped)
-    cards = _bank_cards(topics, grouped)
+    cards = _bank_cards(topics, grouped, cache)
     tally = _tally(grouped)
     days = {date.fromordinal(day) for day in tally.days} | _ungraded_days(scoped)
     return Stats(
@@ -181,11 +189,13 @@ def compute_stats(
     )
 
 
-def topic_summaries(bank: Bank, records: Sequence[HistoryRecord], now: datetime) -> list[TopicStats]:
+def topic_summaries(
+    bank: Bank, records: Sequence[HistoryRecord], now: datetime, cache: CardCache | None = None
+) -> list[TopicStats]:
     """One line per topic for `topics`: questions, answered, mastery, due."""
     everything = answers_by_question(records)  # then keep the bank's: one test per question, not per answer
     grouped = {qid: answers for qid, answers in everything.items() if bank.has_question(qid)}
-    cards = _bank_cards(bank.topics, grouped)
+    cards = _bank_cards(bank.topics, grouped, cache)
     tally = _tally(grouped)
     return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
 
@@ -296,10 +306,12 @@ def _topic_records(bank: Bank, records: Sequence[HistoryRecord], slug: str) -> l
     return [r for r in records if topic_of.get(r.question_id, r.topic) == slug]
 
 
-def _bank_cards(topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]]) -> dict[str, CardState]:
+def _bank_cards(
+    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]], cache: CardCache | None
+) -> dict[str, CardState]:
     """Cards of the topics' questions only; other answers need no replay."""
     wanted = {q.id: grouped[q.id] for t in topics for q in t.questions if q.id in grouped}
-    return cards_from_answers(wanted)
+    return cards_from_answers(wanted, cache)
 
 
 def _topic_stats(

@@ -53,7 +53,7 @@ def topic_rows(context: Context, on_warning: Warn) -> list[TopicRow]:
 
     bank = context.bank()
     with gc_paused():  # see compute_user_stats
-        summaries = topic_summaries(bank, history_records(context, on_warning), utc_now())
+        summaries = topic_summaries(bank, history_records(context, on_warning), utc_now(), context.cards())
     return [
         TopicRow(s.topic, s.title, s.questions, s.answered, s.mastery, s.due, s.grader_mastery)
         for s in summaries
@@ -95,7 +95,8 @@ def compute_user_stats(context: Context, topic: str | None, on_warning: Warn) ->
     # No garbage collection until the records are gone again: none of them is in a cycle, and
     # the collector would otherwise walk all of them (100,000 records: 0.05 s) several times.
     with gc_paused():
-        return compute_stats(bank, history_records(context, on_warning), utc_now(), topic=topic)
+        records = history_records(context, on_warning)
+        return compute_stats(bank, records, utc_now(), topic=topic, cache=context.cards())
 
 
 def recent_records(context: Context, limit: int, on_warning: Warn) -> list[HistoryRecord]:

@@ -41,7 +41,7 @@ def drill_plan(
 
     questions = context.bank().topic(topic).questions
     records = history_records(context, on_warning)
-    ordered = drill_order(questions, records, utc_now(), random.Random(seed))
+    ordered = drill_order(questions, records, utc_now(), random.Random(seed), context.cards())
     return SessionPlan(mode="drill", source=DrillQueue(ordered, count), total=None, questions=ordered[:count])
 
 
@@ -49,7 +49,7 @@ def review_plan(context: Context, count: int, on_warning: Warn) -> SessionPlan |
     from llmquiz.scheduler import due_questions
 
     records = history_records(context, on_warning)
-    due = due_questions(context.bank().questions, records, utc_now())[:count]
+    due = due_questions(context.bank().questions, records, utc_now(), context.cards())[:count]
     if not due:
         return None
     return SessionPlan(mode="review", source=ListSource(due), total=len(due), questions=due)
