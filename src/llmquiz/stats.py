@@ -54,6 +54,7 @@ from llmquiz.scheduler import (
 
 WEAKEST_COUNT = 10
 CONFIDENCE_GAP = 25  # points between self-rating and automatic score that count as a miss
+Grouped = dict[str, list[GradedAnswer]]  # each question's graded answers, oldest first
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,7 @@ def compute_stats(
     topic: str | None = None,
     cache: CardCache | None = None,
 ) -> Stats:
-    """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError).
-
-    `cache`: the data folder's kept FSRS cards (`cardcache.py`); without one, all are replayed.
-    """
+    """Every figure `stats` shows; `topic` limits them to one (UnknownTopicError); `cache`: kept cards."""
     topics = (bank.topic(topic),) if topic is not None else bank.topics
     topic = topics[0].slug if topic is not None else None  # `Rag` is the topic `rag`
     scoped = _topic_records(bank, records, topic) if topic is not None else records
@@ -200,7 +198,7 @@ def topic_summaries(
     return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
 
 
-def mastery(topic: Topic, grouped: dict[str, list[GradedAnswer]], *, undisputed: bool = False) -> float:
+def mastery(topic: Topic, grouped: Grouped, *, undisputed: bool = False) -> float:
     """Mean over the topic's questions of the latest score (never answered: 0), 0-100.
 
     `undisputed`: a disputed latest answer counts with its automatic score instead.
@@ -269,7 +267,7 @@ class _Tally:
     calibration: _Calibration = field(default_factory=_Calibration)
 
 
-def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
+def _tally(grouped: Grouped) -> _Tally:
     tally = _Tally()
     days, overrides = tally.days, tally.overrides
     rated: dict[tuple[int, int], int] = {}  # (self-rating, automatic score): answers
@@ -306,20 +304,14 @@ def _topic_records(bank: Bank, records: Sequence[HistoryRecord], slug: str) -> l
     return [r for r in records if topic_of.get(r.question_id, r.topic) == slug]
 
 
-def _bank_cards(
-    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]], cache: CardCache | None
-) -> dict[str, CardState]:
+def _bank_cards(topics: Iterable[Topic], grouped: Grouped, cache: CardCache | None) -> dict[str, CardState]:
     """Cards of the topics' questions only; other answers need no replay."""
     wanted = {q.id: grouped[q.id] for t in topics for q in t.questions if q.id in grouped}
     return cards_from_answers(wanted, cache)
 
 
 def _topic_stats(
-    topic: Topic,
-    grouped: dict[str, list[GradedAnswer]],
-    tally: _Tally,
-    cards: dict[str, CardState],
-    now: datetime,
+    topic: Topic, grouped: Grouped, tally: _Tally, cards: dict[str, CardState], now: datetime
 ) -> TopicStats:
     answered = [q.id for q in topic.questions if q.id in grouped]
     answers = sum(len(grouped[qid]) for qid in answered)
@@ -342,9 +334,7 @@ def _topic_stats(
     )
 
 
-def _weakest(
-    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]], tally: _Tally
-) -> tuple[WeakQuestion, ...]:
+def _weakest(topics: Iterable[Topic], grouped: Grouped, tally: _Tally) -> tuple[WeakQuestion, ...]:
     weak = [
         WeakQuestion(
             id=q.id,
