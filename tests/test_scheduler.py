@@ -350,7 +350,7 @@ def test_drill_queue_drops_duplicates_and_rejects_bad_count() -> None:
         DrillQueue(LETTERS, 0)
 
 
-# --- the fast replay agrees with fsrs ---------------------------------------------------
+# --- cards agree with fsrs, replayed whole or from the card cache ------------------------
 
 SCORE_OF = {Rating.Again: 0, Rating.Hard: 50, Rating.Good: 80, Rating.Easy: 95}
 GAPS = st.one_of(
