@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
-from llmquiz.cardcache import CardCache
 from llmquiz.errors import BadInputError
 from llmquiz.paths import data_home, shipped_bank_dir
 
 if TYPE_CHECKING:
+    from llmquiz.cardcache import CardCache
     from llmquiz.grading import Grader
 
 
@@ -45,6 +45,8 @@ class Context:
 
     def cards(self) -> CardCache:
         """The data folder's kept FSRS cards: a cache, replayed again whenever in doubt."""
+        from llmquiz.cardcache import CardCache  # fsrs: only for the commands that schedule
+
         return CardCache(self.home)
 
     def bank(self) -> Bank:
