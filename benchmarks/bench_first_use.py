@@ -31,8 +31,8 @@ def mark(name):
     marks.append((name, time.perf_counter() - started))
 from pathlib import Path
 from llmquiz.grading import progress
-from llmquiz.settings import Settings
-settings = Settings(home_override=Path(sys.argv[1]))
+from llmquiz.context import Context
+settings = Context(home_override=Path(sys.argv[1]))
 bank = settings.bank()
 grader = settings.grader()
 question = bank.question("rag-what-is")

@@ -7,7 +7,7 @@ Run from the repository root with the project installed:
 
 It writes a history as llmquiz does (`bench_cli.big_history`) into a temporary folder and
 prints the best time of each part: reading the history, grouping the answers by question,
-replaying them through FSRS, the tally, and the whole of `compute_stats`, the collector
+replaying them through FSRS (without the card cache and with it), the tally, and the whole of `compute_stats`, the collector
 paused as `llmquiz stats` pauses it. `bench_cli.py` times the command itself.
 """
 
@@ -23,6 +23,7 @@ from typing import Any
 from bench_cli import big_history
 
 from llmquiz import stats
+from llmquiz.cardcache import CardCache
 from llmquiz.history import gc_paused, read_history, utc_now
 from llmquiz.paths import shipped_bank_dir
 from llmquiz.scheduler import answers_by_question
@@ -55,9 +56,11 @@ def main() -> None:
             parts = {
                 "read the history": lambda: read_history(home),
                 "group by question": lambda: answers_by_question(records),
-                "FSRS replay": lambda: stats._bank_cards(bank.topics, grouped),
+                "FSRS replay, no cache": lambda: stats._bank_cards(bank.topics, grouped, None),
+                "FSRS cards, cache kept": lambda: stats._bank_cards(bank.topics, grouped, CardCache(home)),
                 "tally": lambda: stats._tally(grouped),
-                "compute_stats, whole": lambda: stats.compute_stats(bank, records, now),
+                "compute_stats, no cache": lambda: stats.compute_stats(bank, records, now),
+                "compute_stats, cache kept": lambda: stats.compute_stats(bank, records, now, cache=CardCache(home)),
             }
             for name, work in parts.items():
                 print(f"{name:<24} {best_of(args.repeat, work):.3f} s", flush=True)

@@ -163,12 +163,17 @@ def damaged_lines(count: int) -> list[str]:
     return [record(), *(["{not json"] * count), record(question_id='"rag-pipeline-steps"')]
 
 
-def snapshot(folder: Path) -> dict[str, object]:
-    """Every entry under `folder`: a file's bytes and mode, a link's target, a FIFO's kind."""
+def snapshot(folder: Path, caches: Path | None = None) -> dict[str, object]:
+    """Every entry under `folder`: a file's bytes and mode, a link's target, a FIFO's kind.
+
+    `caches`: a folder left out (llmquiz's own disposable caches, which commands may write).
+    """
     seen: dict[str, object] = {}
     for root, dirs, files in os.walk(folder):
         for name in [*dirs, *files]:
             path = Path(root, name)
+            if caches is not None and path.is_relative_to(caches):
+                continue
             info = path.lstat()
             if path.is_symlink():
                 seen[str(path)] = ("link", os.readlink(path))

@@ -25,7 +25,7 @@ ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
 SLOW_LOADING = """
 import os, sys, time
-from llmquiz import settings
+from llmquiz import context
 from llmquiz.grading import progress
 
 DELAY = float(os.environ["LLMQUIZ_TEST_LOAD_DELAY"])
@@ -60,8 +60,8 @@ class SlowLoading:
         return getattr(self._grader, name)
 
 
-real = settings.Settings.grader
-settings.Settings.grader = lambda self, kind=None: SlowLoading(real(self, kind))
+real = context.Context.grader
+context.Context.grader = lambda self, kind=None: SlowLoading(real(self, kind))
 from llmquiz.cli import main
 
 sys.argv[0] = "llmquiz"

@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 
 from llmquiz.bank import parse_bank_text
 from llmquiz.cli import app
-from llmquiz.importer import import_notes, render_bank_yaml
-from llmquiz.importing import apkg
+from llmquiz.importing import apkg, import_notes, render_bank_yaml
 
 from .anki_decks import (
     BASIC,

@@ -89,13 +89,22 @@ def test_utf8_typed_in_an_ascii_locale_is_kept_as_the_characters(llmquiz_home: P
 
 
 def test_a_grader_that_fails_keeps_the_answer_first(
-    llmquiz_home: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, llmquiz_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(self: LexicalGrader, question: Question, answer: str) -> None:
         raise RuntimeError("grader bug")
 
     monkeypatch.setattr(LexicalGrader, "grade", broken)
-    result = runner.invoke(app, [*LEXICAL, "quiz", "--count", "1"], input="my answer\n")
+    # one free question: a random pick from the whole bank could be one graded without the
+    # grader (a choice, or an open question), and then nothing fails
+    bank = tmp_path / "t.yaml"
+    bank.write_text(
+        "topic: t\ntitle: T\nquestions:\n  - id: t-why\n    question: Why is it so?\n"
+        "    answer: It is so because of a reason.\n    key_points: [it is so, there is a reason]\n"
+        "    difficulty: easy\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, [*LEXICAL, "--bank", str(bank), "quiz", "--count", "1"], input="my answer\n")
     assert isinstance(result.exception, RuntimeError)
     (record,) = read_history(llmquiz_home).records
     assert (record.answer, record.verdict) == ("my answer", "ungraded")

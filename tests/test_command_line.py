@@ -150,9 +150,9 @@ def test_counts_are_singular_for_one(tmp_path: Path) -> None:
 def test_no_color_bars_are_ascii_like_the_borders() -> None:
     from rich.console import Console
 
-    from llmquiz import render
-    from llmquiz.render_stats import trend_chart
     from llmquiz.stats import Confidence, Overrides, Stats, TrendPoint
+    from llmquiz.ui import render
+    from llmquiz.ui.stats import trend_chart
 
     stats = Stats(
         (),
@@ -173,10 +173,10 @@ def test_no_color_bars_are_ascii_like_the_borders() -> None:
 def test_an_answer_without_a_score_shows_a_dash_not_0(llmquiz_home: Path) -> None:
     from rich.console import Console
 
-    from llmquiz import render
     from llmquiz.bank import Question
     from llmquiz.history import UNGRADED, answer_record
     from llmquiz.session import Outcome, SessionSummary
+    from llmquiz.ui import render
 
     question = Question(id="q-1", topic="t", question="Why?", answer="Because.")
     record = answer_record(

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from llmquiz.bank import parse_bank_text
 from llmquiz.cli import app
-from llmquiz.importer import import_notes
+from llmquiz.importing import import_notes
 
 runner = CliRunner()
 

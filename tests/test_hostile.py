@@ -261,7 +261,7 @@ def watchdog() -> Iterator[None]:
 @pytest.mark.parametrize("hostile", CASES)
 def test_hostile_input(tmp_path: Path, llmquiz_home: Path, watchdog: None, hostile: Case) -> None:
     args = hostile.setup(tmp_path, llmquiz_home)
-    before = snapshot(tmp_path)
+    before = snapshot(tmp_path, caches=llmquiz_home / "cache")
     result = runner.invoke(app, args, input="")
     output = result.stdout + result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
@@ -273,7 +273,9 @@ def test_hostile_input(tmp_path: Path, llmquiz_home: Path, watchdog: None, hosti
     errors = [line for line in result.stderr.splitlines() if not line.startswith("Warning: ")]
     if hostile.exit_code == 2 and args[:2] != ["bank", "validate"]:
         assert len(errors) == 1 and errors[0].startswith("Error: "), result.stderr
-    assert snapshot(tmp_path) == before  # the history and every input as they were
+    assert (
+        snapshot(tmp_path, caches=llmquiz_home / "cache") == before
+    )  # the history and every input as they were
 
 
 def test_the_table_is_big_enough() -> None:
@@ -305,12 +307,12 @@ def test_a_damaged_history_line_never_stops_a_command(
     tmp_path: Path, llmquiz_home: Path, line: str, command: list[str]
 ) -> None:
     history(llmquiz_home, record(), line)
-    before = snapshot(tmp_path)
+    before = snapshot(tmp_path, caches=llmquiz_home / "cache")
     result = runner.invoke(app, [*LEXICAL, *command], input="")
     assert result.exit_code == 0, result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "history.jsonl:2: damaged record skipped" in result.stderr
-    assert snapshot(tmp_path) == before
+    assert snapshot(tmp_path, caches=llmquiz_home / "cache") == before
 
 
 def test_an_unlistable_bank_folder_is_a_bank_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llmquiz.importer import import_notes, render_bank_yaml
+from llmquiz.importing import import_notes, render_bank_yaml
 
 READING_LISTS = """# RLHF notes
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from llmquiz.bank import QUESTION_ID, parse_bank_text
 from llmquiz.errors import BadInputError, InputFileError
-from llmquiz.importer import (
+from llmquiz.importing import (
     OPEN_ANSWER,
     ImportedItem,
     ImportResult,

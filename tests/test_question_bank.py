@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 
 from llmquiz.bank import Bank, load_bank
-from llmquiz.importer import find_items
+from llmquiz.importing import find_items
 
 from .conftest import QUESTIONS, shared_path
 

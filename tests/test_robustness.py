@@ -253,7 +253,7 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code() -> None:
 
 
 def test_no_color_on_a_terminal_prints_no_escape_codes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from llmquiz import render
+    from llmquiz.ui import render
 
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,19 +13,17 @@ from fsrs import Rating
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmquiz import fsrs_replay
 from llmquiz.bank import Question
+from llmquiz.cardcache import CardCache
 from llmquiz.errors import BadInputError
 from llmquiz.history import UNGRADED, HistoryRecord
 from llmquiz.scheduler import (
     DrillQueue,
     build_cards,
     drill_order,
-    due_counts,
     due_questions,
     graded_score,
     rating_for,
-    record_rating,
     utc_time,
 )
 
@@ -102,7 +101,11 @@ def test_rating_rejects_self_rating_out_of_range(bad: int) -> None:
 )
 def test_record_score_and_rating(record: HistoryRecord, score: int | None, rating: Rating | None) -> None:
     assert graded_score(record) == score
-    assert record_rating(record) == rating
+    cards = build_cards([record])  # the rating, as fsrs schedules it: no card for no review
+    if rating is None:
+        assert cards == {}
+    else:
+        assert cards["q"].due == fsrs_card([(T0, rating)]).due
 
 
 @pytest.mark.parametrize(
@@ -232,12 +235,6 @@ def test_history_order_does_not_matter() -> None:
     assert build_cards(list(reversed(history))) == build_cards(history)
 
 
-def test_due_counts_per_topic() -> None:
-    bank = [*BANK, question("sft-x", topic="sft")]
-    counts = due_counts(bank, scripted_history(), NOW)
-    assert counts == {"rag": len(due_questions(BANK, scripted_history(), NOW)), "sft": 0}
-
-
 def test_editing_question_text_keeps_progress() -> None:
     edited = [question(q.id, text=f"Reworded: {q.id}?") for q in BANK]
     history = scripted_history()
@@ -333,7 +330,7 @@ def test_drill_queue(count: int, misses: dict[str, int], expected: str) -> None:
     # "abcdaefa": after two returns "a" is not sent back again however often it fails
     queue = DrillQueue(LETTERS, count)
     assert "".join(run_drill(queue, dict(misses))) == expected
-    assert queue.remaining == 0
+    assert queue.next() is None
 
 
 def test_drill_queue_partial_score_counts_as_missed_below_70() -> None:
@@ -344,18 +341,16 @@ def test_drill_queue_partial_score_counts_as_missed_below_70() -> None:
     assert queue.next() == first
     queue.report(first, 70)
     assert [queue.next(), queue.next()] == [LETTERS[1], None]
-    assert queue.returns("a") == 1
-    assert queue.asked == 3
 
 
 def test_drill_queue_drops_duplicates_and_rejects_bad_count() -> None:
     queue = DrillQueue([LETTERS[0], LETTERS[1], LETTERS[0]], 5)
-    assert queue.remaining == 2
+    assert sorted(run_drill(queue, {})) == ["a", "b"]  # each once
     with pytest.raises(BadInputError, match="count"):
         DrillQueue(LETTERS, 0)
 
 
-# --- the fast replay agrees with fsrs ---------------------------------------------------
+# --- cards agree with fsrs, replayed whole or from the card cache ------------------------
 
 SCORE_OF = {Rating.Again: 0, Rating.Hard: 50, Rating.Good: 80, Rating.Easy: 95}
 GAPS = st.one_of(
@@ -366,31 +361,65 @@ GAPS = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(GAPS, st.sampled_from(list(Rating))), min_size=1, max_size=40))
-def test_replay_agrees_with_fsrs_to_the_bit(steps: list[tuple[int, Rating]]) -> None:
+@given(
+    st.lists(st.tuples(GAPS, st.sampled_from(list(Rating))), min_size=1, max_size=40),
+    st.integers(0, 40),
+)
+def test_replay_agrees_with_fsrs_to_the_bit(steps: list[tuple[int, Rating]], kept: int) -> None:
+    """Also when the first `kept` answers' card comes from the cache and only the rest are replayed."""
     when, reviews = T0, []
     for gap, rating in steps:
         when += timedelta(seconds=gap)
         reviews.append((when, rating))
     history = [answer("q", moment, SCORE_OF[rating]) for moment, rating in reviews]
-    card, want = build_cards(history)["q"], fsrs_card(reviews)
+    cache = CardCache(None)
+    if history[:kept]:
+        build_cards(history[:kept], cache)
+    card, want = build_cards(history, cache)["q"], fsrs_card(reviews)
     assert (card.due, card.stability, card.difficulty) == (want.due, want.stability, want.difficulty)
     assert card.state == want.state.name.lower()
 
 
-def test_fast_replay_is_in_use() -> None:
-    """The replay passed its self-check against the installed fsrs (else: fsrs's own, slower)."""
-    assert isinstance(fsrs_replay.replayer(), fsrs_replay.FastReplay)
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda h: h, id="unchanged"),
+        pytest.param(lambda h: [*h, answer("strong", at(13), 20), answer("new", at(13), 90)], id="appended"),
+        pytest.param(lambda h: [answer("strong", at(-1), 10), *h], id="an-earlier-answer"),
+        pytest.param(lambda h: h[1:], id="first-answer-gone"),
+    ],
+)
+def test_kept_cards_are_the_cards_of_a_full_replay(tmp_path, change) -> None:
+    history = scripted_history()
+    build_cards(history, CardCache(tmp_path))  # keeps the cards in tmp_path/cache
+    assert (tmp_path / "cache" / "cards.json").is_file()
+    changed = change(history)
+    assert build_cards(changed, CardCache(tmp_path)) == build_cards(changed)
 
 
-def test_a_replay_that_disagrees_with_fsrs_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The safety net: should a new fsrs change a formula, fsrs's own replay takes over."""
-    monkeypatch.setattr(fsrs_replay.FastReplay, "_days", lambda self, stability: timedelta(days=1))
-    fsrs_replay.replayer.cache_clear()
-    try:
-        assert fsrs_replay.replayer() is fsrs_replay.replay_with_fsrs
-        card = build_cards([answer("q", T0, 100)])["q"]
-        assert card.due == fsrs_card([(T0, Rating.Easy)]).due
-    finally:
-        monkeypatch.undo()
-        fsrs_replay.replayer.cache_clear()
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"{not json", id="not-json"),
+        pytest.param(b'{"stamp": "other fsrs", "cards": {}}', id="other-fsrs"),
+        pytest.param(b"[1, 2]", id="not-an-object"),
+    ],
+)
+def test_a_damaged_or_foreign_cache_is_replayed_away(tmp_path, content: bytes) -> None:
+    history = scripted_history()
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "cards.json").write_bytes(content)
+    assert build_cards(history, CardCache(tmp_path)) == build_cards(history)
+    assert build_cards(history, CardCache(tmp_path)) == build_cards(history)  # and rewritten
+
+
+def test_damaged_entries_are_replayed(tmp_path) -> None:
+    history = scripted_history()
+    build_cards(history, CardCache(tmp_path))
+    path = tmp_path / "cache" / "cards.json"
+    data = json.loads(path.read_text())
+    data["cards"]["strong"] = [2, "x", {}]
+    data["cards"]["weak"][2] = {"state": 99}
+    path.write_text(json.dumps(data))
+    assert build_cards(history, CardCache(tmp_path)) == build_cards(history)

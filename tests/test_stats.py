@@ -6,13 +6,15 @@ import json
 import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from llmquiz.bank import Bank, Question, Topic
+from llmquiz.cardcache import CardCache
 from llmquiz.errors import UnknownTopicError
 from llmquiz.history import UNGRADED, HistoryRecord, format_ts
-from llmquiz.scheduler import due_counts
+from llmquiz.scheduler import due_questions
 from llmquiz.stats import compute_stats, streak, topic_summaries
 
 from .records import answer
@@ -68,7 +70,10 @@ def test_topic_figures(stats) -> None:
 
 def test_due_counts_agree_with_the_scheduler(stats) -> None:
     bank = make_bank()
-    assert {t.topic: t.due for t in stats.topics} == due_counts(bank.questions, HISTORY, NOW)
+    due = due_questions(bank.questions, HISTORY, NOW)
+    assert {t.topic: t.due for t in stats.topics} == {
+        t.slug: sum(q.topic == t.slug for q in due) for t in bank.topics
+    }
 
 
 def test_weakest_by_mean_score(stats) -> None:
@@ -226,7 +231,8 @@ def big_history(answers: int, questions: list[Question], seed: int = 11) -> list
     return records
 
 
-def test_stats_over_100k_answers_is_fast() -> None:
+def test_stats_over_100k_answers_is_fast(tmp_path) -> None:
+    """A gross-regression guard: the first run after a cache loss replays every answer through fsrs."""
     topics = tuple(
         Topic(f"t{t}", f"Topic {t}", "", tuple(Question(f"t{t}-q{n}", f"t{t}", "?", "!") for n in range(25)))
         for t in range(10)
@@ -235,7 +241,33 @@ def test_stats_over_100k_answers_is_fast() -> None:
     records = big_history(100_000, bank.questions)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     started = time.perf_counter()
-    stats = compute_stats(bank, records, now)
+    cold = compute_stats(bank, records, now, cache=CardCache(tmp_path))
+    cold_s = time.perf_counter() - started
+    started = time.perf_counter()
+    stats = compute_stats(bank, records, now, cache=CardCache(tmp_path))  # the cards kept on disk
     elapsed = time.perf_counter() - started
+    assert stats == cold
     assert stats.total_answered == 100_000
+    assert cold_s < 20.0, f"compute_stats after a cache loss took {cold_s:.2f} s"  # about 3 s here
     assert elapsed < 3.0, f"compute_stats took {elapsed:.2f} s"  # about 0.3-0.4 s on a laptop
+
+
+def test_stats_json_is_the_same_with_the_card_cache_kept_or_lost(llmquiz_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from llmquiz.cli import app
+
+    history = [answer("rag-what-is", day(n), 30 + 10 * n, topic="rag") for n in range(6)]
+    history += [answer("rag-pipeline-steps", day(n, 5), 90, topic="rag") for n in range(3)]
+    llmquiz_home.mkdir(mode=0o700)
+    lines = [json.dumps(r.to_dict()) for r in history]
+    (llmquiz_home / "history.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["stats", "--json"])
+    assert first.exit_code == 0, first.output
+    assert (llmquiz_home / "cache" / "cards.json").is_file()
+    kept = runner.invoke(app, ["stats", "--json"])
+    (llmquiz_home / "cache" / "cards.json").unlink()
+    lost = runner.invoke(app, ["stats", "--json"])
+    assert json.loads(first.stdout) == json.loads(kept.stdout) == json.loads(lost.stdout)
+    assert json.loads(first.stdout)["topics"]

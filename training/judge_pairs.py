@@ -245,7 +245,7 @@ class SeedPassage:
 
 def seed_passages(questions: Iterable[Question], seeds: Path) -> list[SeedPassage]:
     """For each question, the sentences of the seed items its `sources` point at."""
-    from llmquiz.importer import find_items
+    from llmquiz.importing import find_items
 
     items = {}
     for path in sorted(seeds.glob("0*.txt")):

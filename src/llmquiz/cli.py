@@ -14,19 +14,18 @@ from llmquiz import cli_args as opt  # the options several commands share
 from llmquiz.bank import DIFFICULTIES
 from llmquiz.cli_support import (
     LlmquizGroup,
+    context,
     emit_json,
-    is_nan,
     practise,
     require_stdin,
-    settings,
     show_exam,
     tolerant_streams,
 )
+from llmquiz.context import Context
 from llmquiz.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, warn
 from llmquiz.exporting import EXPORT_FORMATS
 from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.safetext import terminal_line
-from llmquiz.settings import Settings
 from llmquiz.wording import plural
 
 # Typer shows and checks choices from an Enum; these are built from the core's own tuples.
@@ -84,7 +83,7 @@ def main_options(
     ] = False,
 ) -> None:
     """Quiz yourself for LLM and ML interviews; answers are graded by meaning."""
-    ctx.obj = Settings(
+    ctx.obj = Context(
         bank_paths=tuple(bank or ()),
         home_override=home,
         grader_kind=grader.value,
@@ -106,12 +105,10 @@ def quiz(
     seed: opt.SeedOpt = None,
 ) -> None:
     """Ask questions, grade each answer, show what was missed."""
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.practice import quiz_plan
 
-    cfg = settings(ctx)
-    check_privacy(cfg, warn)
-    practise(cfg, quiz_plan(cfg.bank(), topic or [], count, difficulty.value if difficulty else None, seed))
+    cfg = context(ctx)
+    practise(cfg, quiz_plan(cfg, topic or [], count, difficulty.value if difficulty else None, seed, warn))
 
 
 @app.command()
@@ -123,7 +120,7 @@ def drill(
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     practise(cfg, drill_plan(cfg, topic, count, warn))
 
 
@@ -135,7 +132,7 @@ def review(
     """Review the questions that are due."""
     from llmquiz.commands.practice import review_plan
 
-    cfg = settings(ctx)
+    cfg = context(ctx)
     plan = review_plan(cfg, count, warn)
     if plan is None:
         typer.echo("Nothing is due for review. Try `llmquiz quiz` or `llmquiz drill TOPIC`.", err=True)
@@ -148,7 +145,7 @@ def exam(
     ctx: typer.Context,
     topic: opt.TopicOpt = None,
     count: opt.ExamCountOpt = None,
-    pass_mark: opt.PassMarkOpt = 70.0,
+    pass_mark: opt.PassMarkOpt = opt.DEFAULT_PASS_MARK,
     answers: opt.AnswersOpt = None,
     as_json: opt.JsonOpt = False,
     junit: opt.JunitOpt = None,
@@ -156,21 +153,18 @@ def exam(
     seed: opt.SeedOpt = None,
 ) -> None:
     """Take an exam; the exit code says pass (0) or fail (1)."""
-    from llmquiz import render
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import ExamOptions, run_exam
-    from llmquiz.prompts import SilentUI
+    from llmquiz.ui import render
+    from llmquiz.ui.prompts import SilentUI
 
     options = ExamOptions(topic or [], count, pass_mark, answers, junit, time_limit, seed)
     if answers is None:
         require_stdin()
-    check_privacy(settings(ctx), warn)
     err = render.make_console(stderr=True)
     console = err if as_json else render.make_console()  # with --json, stdout carries only the JSON
     with render.progress_bar("Grading", enabled=answers is not None and not as_json) as progress:
-        outcome = run_exam(
-            settings(ctx), options, lambda deadline: SilentUI(console, err, deadline=deadline), progress
-        )
+        ui = lambda deadline: SilentUI(console, err, deadline=deadline)  # noqa: E731
+        outcome = run_exam(context(ctx), options, ui, warn, progress)
     raise typer.Exit(show_exam(outcome, console, err, as_json))
 
 
@@ -182,29 +176,16 @@ def grade(
     as_json: opt.JsonOpt = False,
 ) -> None:
     """Grade one answer: score, verdict and the key points it missed."""
-    from llmquiz import render
-    from llmquiz.commands.browsing import check_privacy
     from llmquiz.commands.examining import grade_one
+    from llmquiz.ui import render
 
-    cfg = settings(ctx)
-    check_privacy(cfg, warn)
     with render.loading_status(enabled=not as_json) as on_step:
-        question, result = grade_one(cfg, question_id, answer, on_step)
+        graded = grade_one(context(ctx), question_id, answer, warn, on_step)
     if as_json:
-        emit_json(
-            {
-                "id": question.id,
-                "score": result.score,
-                "verdict": result.verdict,
-                "missed": list(result.missed),
-                "covered": list(result.covered),
-                "wrong_claims": [w.to_dict() for w in result.wrong_claims],
-                "grader": result.method,
-            }
-        )
+        emit_json(graded.to_dict())
         return
     console = render.make_console()
-    console.print(render.feedback(question, result, console))
+    console.print(render.feedback(graded.question, graded.result, console))
 
 
 # --- browsing -----------------------------------------------------------------------------
@@ -215,11 +196,11 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
     """Topics with question counts and your mastery."""
     from llmquiz.commands.browsing import topic_rows
 
-    rows = topic_rows(settings(ctx), warn)
+    rows = topic_rows(context(ctx), warn)
     if as_json:
-        emit_json(rows)
+        emit_json([row.to_dict() for row in rows])
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
     console.print(render.topics_table(rows, console))
@@ -228,36 +209,27 @@ def topics(ctx: typer.Context, as_json: opt.JsonOpt = False) -> None:
 @app.command("list")
 def list_questions(ctx: typer.Context, topic: opt.TopicOpt = None, as_json: opt.JsonOpt = False) -> None:
     """Question ids and questions."""
-    questions = settings(ctx).bank().select(topic or [])
+    from llmquiz.commands.browsing import question_rows
+
+    rows = question_rows(context(ctx), topic or [])
     if as_json:
-        emit_json(
-            [
-                {
-                    "id": q.id,
-                    "topic": q.topic,
-                    "kind": q.kind,
-                    "difficulty": q.difficulty,
-                    "question": q.question,
-                }
-                for q in questions
-            ]
-        )
+        emit_json([row.to_dict() for row in rows])
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
-    console.print(render.questions_listing(questions, console), soft_wrap=True, end="")
+    console.print(render.questions_listing(rows, console), soft_wrap=True, end="")
 
 
 @app.command()
 def show(ctx: typer.Context, question_id: opt.QuestionIdArg) -> None:
     """A question with its reference answer, key points and sources."""
-    from llmquiz import render
+    from llmquiz.commands.browsing import question_detail
+    from llmquiz.ui import render
 
-    bank = settings(ctx).bank()
-    question = bank.question(question_id)
+    question, topic = question_detail(context(ctx), question_id)
     console = render.make_console()
-    console.print(render.question_detail(question, bank.topic(question.topic), console))
+    console.print(render.question_detail(question, topic, console))
 
 
 @app.command()
@@ -269,13 +241,15 @@ def stats(
     """Mastery per topic, trend over time, weakest questions, streak."""
     from llmquiz.commands.browsing import compute_user_stats
 
-    result = compute_user_stats(settings(ctx), topic, warn)
+    result = compute_user_stats(context(ctx), topic, warn)
     if as_json:
         emit_json(result.to_dict())
         return
-    from llmquiz.render_stats import render_stats  # rich's tables: not needed for --json
+    from llmquiz.ui import render  # rich's tables: not needed for --json
+    from llmquiz.ui.stats import stats_screen
 
-    render_stats(result)
+    console = render.make_console()
+    console.print(stats_screen(result, console))
 
 
 @app.command()
@@ -287,11 +261,11 @@ def history(
     """Past graded answers, newest first."""
     from llmquiz.commands.browsing import recent_records
 
-    records = recent_records(settings(ctx), limit, warn)
+    records = recent_records(context(ctx), limit, warn)
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
-    from llmquiz import render
+    from llmquiz.ui import render
 
     console = render.make_console()
     if not records:
@@ -309,16 +283,15 @@ def bank_validate(
     paths: opt.BankPathsArg = None,
 ) -> None:
     """Check bank files; print every problem as FILE:LINE: message."""
-    from llmquiz.bank import check_bank
+    from llmquiz.commands.banks import validate_bank
 
-    cfg = settings(ctx)
-    bank, problems = check_bank(tuple(paths) if paths else cfg.banks)
-    for problem in problems:
+    validation = validate_bank(context(ctx), paths or [])
+    for problem in validation.problems:
         typer.echo(terminal_line(str(problem)), err=True)
-    if problems:
-        typer.echo(f"{plural(len(problems), 'problem')} found.", err=True)
+    if validation.problems:
+        typer.echo(f"{plural(len(validation.problems), 'problem')} found.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
-    typer.echo(f"OK: {plural(len(bank.topics), 'topic')}, {plural(len(bank.questions), 'question')}.")
+    typer.echo(f"OK: {plural(validation.topics, 'topic')}, {plural(validation.questions, 'question')}.")
 
 
 @app.command("import")
@@ -330,10 +303,10 @@ def import_notes(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Turn notes, an Anki deck or a Quizlet export into a bank file."""
-    from llmquiz import render
     from llmquiz.commands.importing import run_import
+    from llmquiz.ui import render
 
-    outcome = run_import(file, topic, output, dry_run, settings(ctx).home)
+    outcome = run_import(file, topic, output, dry_run, context(ctx).home)
     for warning in outcome.result.warnings:
         warn(warning)
     if outcome.bank_yaml is None:
@@ -358,10 +331,10 @@ def export_bank(
     ] = None,
 ) -> None:
     """Write the bank as an Anki package (type-in-answer cards) or a tab-separated file."""
-    from llmquiz import render
     from llmquiz.commands.exporting import run_export
+    from llmquiz.ui import render
 
-    outcome = run_export(settings(ctx), topic or [], fmt.value if fmt else None, output)
+    outcome = run_export(context(ctx), topic or [], fmt.value if fmt else None, output)
     typer.echo(render.export_summary(outcome), err=True)
 
 
@@ -376,16 +349,16 @@ def calibrate(
 ) -> None:
     """Agreement of the grader with human grades."""
     from llmquiz.commands.examining import run_calibration
-    from llmquiz.render import progress_bar
+    from llmquiz.ui.render import progress_bar
 
     with progress_bar("Grading", enabled=not as_json) as progress:
-        result = run_calibration(settings(ctx), csv_file, gold, progress)
+        calibration = run_calibration(context(ctx), csv_file, gold, progress)
     if as_json:
-        emit_json({key: None if is_nan(value) else value for key, value in result.to_dict().items()})
+        emit_json(calibration.to_dict())
         return
-    from llmquiz.render import calibration_text
+    from llmquiz.ui.render import calibration_text
 
-    typer.echo(calibration_text(result))
+    typer.echo(calibration_text(calibration.result))
 
 
 opt.use_plain_usage(app, bank_app)

@@ -169,6 +169,7 @@ TimeLimitOpt = Annotated[
     typer.Option("--time-limit", metavar="MINUTES", parser=minutes, help="Minutes for the interactive exam."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+DEFAULT_PASS_MARK = 70.0  # the contract's default
 PassMarkOpt = Annotated[
     float, typer.Option("--pass-mark", metavar="SCORE", help="Score needed to pass (0-100).")
 ]

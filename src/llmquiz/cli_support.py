@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -11,9 +10,9 @@ import typer
 from typer.core import TyperGroup
 
 from llmquiz.cli_args import hoist_global_options, missing_value
+from llmquiz.context import Context
 from llmquiz.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInputError, LlmquizError, warn
 from llmquiz.safetext import json_text, terminal_line
-from llmquiz.settings import Settings
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ class LlmquizGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LlmquizError as exc:
-            if isinstance(ctx.obj, Settings) and ctx.obj.debug:
+            if isinstance(ctx.obj, Context) and ctx.obj.debug:
                 traceback.print_exc()
             typer.echo(f"Error: {terminal_line(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
@@ -51,9 +50,9 @@ class LlmquizGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def settings(ctx: typer.Context) -> Settings:
+def context(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
-    assert isinstance(obj, Settings)
+    assert isinstance(obj, Context)
     return obj
 
 
@@ -67,10 +66,6 @@ def require_stdin() -> None:
         raise BadInputError("standard input is closed: nothing to read answers from")
 
 
-def is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
 def tolerant_streams() -> None:
     """Text the terminal's encoding cannot hold comes out as escapes instead of a crash."""
     for stream in (sys.stdout, sys.stderr):
@@ -79,11 +74,11 @@ def tolerant_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def practise(cfg: Settings, plan: SessionPlan) -> None:
+def practise(cfg: Context, plan: SessionPlan) -> None:
     """Run a quiz, drill or review in the terminal and show its summary."""
-    from llmquiz import render
     from llmquiz.commands.practice import run_practice
-    from llmquiz.prompts import TerminalUI
+    from llmquiz.ui import render
+    from llmquiz.ui.prompts import TerminalUI
 
     require_stdin()
     console, err = render.make_console(), render.make_console(stderr=True)
@@ -100,8 +95,8 @@ def practise(cfg: Settings, plan: SessionPlan) -> None:
 
 def show_exam(outcome: ExamOutcome, console: Console, err: Console, as_json: bool) -> int:
     """Print the exam's report (or why there is none); return the exit code."""
-    from llmquiz import render
     from llmquiz.reports import exam_json
+    from llmquiz.ui import render
 
     report = outcome.report
     if report is None:

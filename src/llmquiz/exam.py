@@ -19,7 +19,6 @@ from llmquiz.session import pick_questions
 if TYPE_CHECKING:
     from llmquiz.grading import Grader, GradeResult
 
-DEFAULT_PASS_MARK = 70.0
 UNANSWERED = "unanswered"
 MAX_ANSWERS_FILE_BYTES = 20 * 1024 * 1024
 

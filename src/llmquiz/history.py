@@ -11,14 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from itertools import islice, repeat
-from operator import add, attrgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
-from msgspec.structs import astuple
 
 from llmquiz.bank import Question
 from llmquiz.errors import BadInputError
@@ -72,17 +68,8 @@ class HistoryRecord(NamedTuple):
     extra: dict[str, Any] | None = None  # keys written by other versions, kept as they are
 
     @property
-    def when(self) -> datetime:
-        return parse_ts(self.ts)
-
-    @property
     def effective_score(self) -> int:
-        """The score the learner stands by: an override replaces the automatic score here only."""
-        if self.override == "correct":
-            return 100
-        if self.override == "incorrect":
-            return 0
-        return self.score
+        return effective_score(self.score, self.override)
 
     def to_dict(self) -> dict[str, Any]:
         data = self._asdict()
@@ -94,8 +81,7 @@ class HistoryRecord(NamedTuple):
     def from_dict(cls, data: dict[str, Any]) -> HistoryRecord:
         """A record from its JSON object; raises KeyError / ValueError / TypeError if damaged.
 
-        The rule for what a record is. `read_history` decodes lines as this version writes
-        them faster in C (`_PlainLine`); every other line comes here.
+        The rule for what a record is: every line of the history is read through it.
         """
         (ts, session, mode, question_id, topic, answer, score, verdict,
          rating, missed, grader, override, kind, elapsed_s, v) = _fields_with_defaults(data)  # fmt: skip
@@ -136,16 +122,11 @@ def check_ts(ts: Any) -> datetime:
     return moment
 
 
-_from_iso = datetime.fromisoformat
-_STORED_FIELD_NAMES = tuple(f for f in HistoryRecord._fields if f != "extra")  # what a line holds
-_STORED_FIELDS = frozenset(_STORED_FIELD_NAMES)
+_STORED_FIELDS = frozenset(f for f in HistoryRecord._fields if f != "extra")  # what a line holds
 
 
 def _fields_with_defaults(data: dict[str, Any]) -> tuple[Any, ...]:
-    """Every field's value, its default where the record has none; KeyError for a required one.
-
-    The required fields and the defaults are `_PlainLine`'s, so both ways of reading agree.
-    """
+    """Every field's value, its default where the record has none; KeyError for a required one."""
     get = data.get
     return tuple(
         data[name] if default is _REQUIRED else get(name, default) for name, default in _LINE_DEFAULTS
@@ -185,6 +166,15 @@ def answer_record(
         kind=question.kind,
         **learner,
     )
+
+
+def effective_score(score: int, override: str | None) -> int:
+    """The score the learner stands by: an override replaces the automatic score here only."""
+    if override == "correct":
+        return 100
+    if override == "incorrect":
+        return 0
+    return score
 
 
 def self_rating_score(rating: int) -> int:
@@ -258,16 +248,7 @@ def read_history(home: Path) -> HistoryLog:
     records: list[HistoryRecord] = []
     damaged: list[int] = []
     try:
-        with gc_paused():  # the collector would rescan every record built so far, again and again
-            lines = forward_lines(fd)
-            first = 1
-            while batch := list(islice(lines, _BATCH_LINES)):
-                decoded = _decode_plain_lines(batch)
-                if decoded is None:
-                    _parse_lines(batch, first, records, damaged)
-                else:
-                    records += decoded
-                first += len(batch)
+        _parse_lines(forward_lines(fd), 1, records, damaged)
     except OSError as exc:
         warnings.append(f"{history_file(home)}: cannot read the history: {exc.strerror or exc}")
     finally:
@@ -303,62 +284,25 @@ def read_recent(home: Path, limit: int) -> HistoryLog:
     return HistoryLog(records, warnings + damage_warnings(history_file(home), ordered))
 
 
-_BATCH_LINES = 1_000  # a damaged line sends only its batch down the slow path
-_Seconds = Annotated[int, msgspec.Meta(ge=0, le=MAX_ELAPSED_S)]
-
-
-class _PlainLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, gc=False):
-    """A line exactly as this version writes it: HistoryRecord's stored fields, in its order.
-
-    msgspec decodes such lines straight into these in C, checking every type, about three
-    times as fast as parsing to a dict and building the record in Python. Anything else (a
-    key from another version, a value `from_dict` would convert or refuse) fails here, and
-    its batch of lines is read by `from_dict`, which has the last word on what a record is.
-    """
-
-    ts: str
-    session: str = ""
-    mode: str = ""
-    question_id: str
-    topic: str = ""
-    answer: str = ""
-    score: Annotated[int, msgspec.Meta(ge=0, le=MAX_SCORE)]
-    verdict: str = ""
-    self_rating: Literal[1, 2, 3, 4, 5] | None = None
-    missed: tuple[str, ...] = ()
-    grader: str = ""
-    override: Literal["correct", "incorrect"] | None = None
-    kind: str = "free"
-    elapsed_s: _Seconds | Annotated[float, msgspec.Meta(ge=0, le=MAX_ELAPSED_S)] | None = None
-    v: int = FORMAT_VERSION
-
-
-_decode_plain = msgspec.json.Decoder(_PlainLine).decode
-_REQUIRED = msgspec.NODEFAULT
-_LINE_DEFAULTS = tuple((field.encode_name, field.default) for field in msgspec.structs.fields(_PlainLine))
-_ts_of = attrgetter("ts")
-_NO_EXTRA = (None,)
-_as_record = partial(tuple.__new__, HistoryRecord)
-
-
-def _decode_plain_lines(lines: list[bytes | None]) -> list[HistoryRecord] | None:
-    """The records of these lines, or None unless every non-empty line is a plain line.
-
-    One line, one JSON document: each line is decoded alone (a JSON-lines decoder would
-    also take two objects on one line, or one spread over two). The loops run in C; the
-    timestamps' range is checked on the earliest and latest only (all are aware UTC when
-    this version wrote them; anything else fails the comparison and goes the slow way).
-    """
-    if None in lines:  # a line too long to keep
-        return None
-    try:
-        plain = list(map(_decode_plain, filter(None, lines)))
-        moments = list(map(_from_iso, map(_ts_of, plain)))  # a timestamp from_dict would refuse
-        if moments and (min(moments) < OLDEST or max(moments) >= NEWEST):
-            return None
-    except (ValueError, TypeError, OverflowError):  # msgspec's errors are ValueErrors
-        return None
-    return list(map(_as_record, map(add, map(astuple, plain), repeat(_NO_EXTRA))))
+_REQUIRED = object()
+# a line's keys in the order a record holds them, with the default of each optional one
+_LINE_DEFAULTS = (
+    ("ts", _REQUIRED),
+    ("session", ""),
+    ("mode", ""),
+    ("question_id", _REQUIRED),
+    ("topic", ""),
+    ("answer", ""),
+    ("score", _REQUIRED),
+    ("verdict", ""),
+    ("self_rating", None),
+    ("missed", ()),
+    ("grader", ""),
+    ("override", None),
+    ("kind", "free"),
+    ("elapsed_s", None),
+    ("v", FORMAT_VERSION),
+)
 
 
 def _parse_lines(

@@ -1,10 +1,10 @@
 """Spaced repetition: one FSRS card per question, derived from the answer history.
 
-A card is never stored. Its state is the replay of that question's graded answers, oldest
-first, through `fsrs.Scheduler(enable_fuzzing=False)` (the replay itself is in
-`fsrs_replay.py`); the history stays the only store, so nothing can drift from it and
-deleting caches loses nothing. Cards are keyed by question id alone: editing a question's
-text, answer or key points keeps its progress.
+A card is derived, never stored as data. Its state is the replay of that question's graded
+answers, oldest first, through `fsrs.Scheduler(enable_fuzzing=False)` (`cardcache.py`, whose
+disposable cache only saves replaying answers already replayed); the history stays the only
+store, so nothing can drift from it and deleting caches loses nothing. Cards are keyed by
+question id alone: editing a question's text, answer or key points keeps its progress.
 
 How one answer becomes an FSRS rating (`rating_for`):
 
@@ -39,16 +39,18 @@ from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
+import fsrs
 from fsrs import Rating, State
 
 from llmquiz.bank import Question
+from llmquiz.cardcache import CardCache, GradedAnswer
 from llmquiz.errors import BadInputError
-from llmquiz.fsrs_replay import GradedAnswer, Memory, replayer
 from llmquiz.history import (
     CUT_OFF,
     SELF_RATINGS,
     UNGRADED,
     HistoryRecord,
+    effective_score,
     format_ts,
     gc_paused,
     self_rating_score,
@@ -60,15 +62,6 @@ HARD_BELOW = 70  # below this: Hard; also the drill's "missed" mark
 GOOD_BELOW = 90  # below this: Good; from here on: Easy
 _SELF_TO_RATING = {1: Rating.Again, 2: Rating.Hard, 3: Rating.Good, 4: Rating.Easy, 5: Rating.Easy}
 _STATE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
-
-
-def _effective(score: int, override: str | None) -> int:
-    """The same rule as HistoryRecord.effective_score."""
-    if override == "correct":
-        return max(score, 100)
-    if override == "incorrect":
-        return min(score, 0)
-    return score
 
 
 def _score_rating(score: int) -> Rating:
@@ -88,7 +81,7 @@ def rating_for(score: int, self_rating: int | None, override: str | None) -> Rat
     if override == "incorrect":
         return Rating.Again
     if self_rating is None:
-        return _score_rating(_effective(score, override))
+        return _score_rating(effective_score(score, override))
     rating = _SELF_TO_RATING[self_rating]
     if rating == Rating.Easy and score < AGAIN_BELOW and override != "correct":
         return Rating.Good
@@ -103,12 +96,6 @@ def graded_score(record: HistoryRecord) -> int | None:
     """
     graded = _grade_record(record)
     return None if graded is None else graded[0]
-
-
-def record_rating(record: HistoryRecord) -> Rating | None:
-    """The FSRS rating of a history record; None when it is no review (see graded_score)."""
-    graded = _grade_record(record)
-    return None if graded is None else graded[1]
 
 
 def _grade_record(record: HistoryRecord) -> tuple[int, Rating] | None:
@@ -128,7 +115,7 @@ def _grade(
         return None
     rating = self_rating if self_rating in SELF_RATINGS else None  # a hand-edited 7: none
     if override is not None or kind != "open":
-        return _effective(score, override), rating_for(score, rating, override)
+        return effective_score(score, override), rating_for(score, rating, override)
     if rating is None:
         return None
     return self_rating_score(rating), rating_for(self_rating_score(rating), rating, None)
@@ -194,18 +181,26 @@ class CardState:
         }
 
 
-def build_cards(records: Sequence[HistoryRecord]) -> dict[str, CardState]:
-    """The card of every question with at least one graded answer (open answers included)."""
-    return cards_from_answers(answers_by_question(records))
+def build_cards(records: Sequence[HistoryRecord], cache: CardCache | None = None) -> dict[str, CardState]:
+    """The card of every question with at least one graded answer (open answers included).
+
+    `cache`: the data folder's kept cards (`cardcache.CardCache`); without one, every answer
+    is replayed.
+    """
+    return cards_from_answers(answers_by_question(records), cache)
 
 
-def cards_from_answers(grouped: dict[str, list[GradedAnswer]]) -> dict[str, CardState]:
+def cards_from_answers(
+    grouped: dict[str, list[GradedAnswer]], cache: CardCache | None = None
+) -> dict[str, CardState]:
     """Replay each question's answers (oldest first) through the FSRS scheduler."""
-    replay = replayer()
-    return {qid: _card_state(qid, answers, replay(answers)) for qid, answers in grouped.items()}
+    cards = cache or CardCache(None)
+    states = {qid: _card_state(qid, answers, cards.card(qid, answers)) for qid, answers in grouped.items()}
+    cards.save()
+    return states
 
 
-def _card_state(question_id: str, answers: list[GradedAnswer], card: Memory) -> CardState:
+def _card_state(question_id: str, answers: list[GradedAnswer], card: fsrs.Card) -> CardState:
     return CardState(
         question_id=question_id,
         due=card.due,
@@ -218,32 +213,27 @@ def _card_state(question_id: str, answers: list[GradedAnswer], card: Memory) -> 
     )
 
 
-def _questions_cards(questions: Sequence[Question], records: Sequence[HistoryRecord]) -> dict[str, CardState]:
+def _questions_cards(
+    questions: Sequence[Question], records: Sequence[HistoryRecord], cache: CardCache | None
+) -> dict[str, CardState]:
     """Cards of these questions only: other questions' answers are not replayed."""
     wanted = {q.id for q in questions}
-    return build_cards([r for r in records if r.question_id in wanted])
+    return build_cards([r for r in records if r.question_id in wanted], cache)
 
 
 def due_questions(
-    questions: Sequence[Question], records: Sequence[HistoryRecord], now: datetime
+    questions: Sequence[Question],
+    records: Sequence[HistoryRecord],
+    now: datetime,
+    cache: CardCache | None = None,
 ) -> list[Question]:
     """Answered questions whose card is due by `now`, most overdue first.
 
     Never-answered questions are not due: they are new, and drills bring them in.
     """
-    cards = _questions_cards(questions, records)
-    due = [q for q in questions if q.id in cards and cards[q.id].due <= now]
+    cards = _questions_cards(questions, records, cache)
+    due = [q for q in questions if q.id in cards and cards[q.id].is_due(now)]
     return sorted(due, key=lambda q: cards[q.id].due)
-
-
-def due_counts(
-    questions: Sequence[Question], records: Sequence[HistoryRecord], now: datetime
-) -> dict[str, int]:
-    """How many questions are due per topic slug (every topic of `questions`, zeros included)."""
-    counts = dict.fromkeys((q.topic for q in questions), 0)
-    for question in due_questions(questions, records, now):
-        counts[question.topic] += 1
-    return counts
 
 
 # --- drills -----------------------------------------------------------------------------
@@ -257,6 +247,7 @@ def drill_order(
     records: Sequence[HistoryRecord],
     now: datetime,
     rng: random.Random,
+    cache: CardCache | None = None,
 ) -> list[Question]:
     """The questions, weakest first, for a drill.
 
@@ -268,7 +259,7 @@ def drill_order(
     """
     wanted = {q.id for q in questions}
     grouped = answers_by_question(r for r in records if r.question_id in wanted)
-    cards = cards_from_answers(grouped)
+    cards = cards_from_answers(grouped, cache)
     keys = {q.id: (_weakness(grouped.get(q.id, []), cards.get(q.id), now), rng.random()) for q in questions}
     return sorted(questions, key=lambda q: keys[q.id])
 
@@ -277,7 +268,7 @@ def _weakness(answers: list[GradedAnswer], card: CardState | None, now: datetime
     if not answers or card is None:
         return 0.0
     recent = [a.score for a in answers[-RECENT_ANSWERS:]]
-    overdue = OVERDUE_BONUS if card.due <= now else 0
+    overdue = OVERDUE_BONUS if card.is_due(now) else 0
     return sum(recent) / len(recent) - overdue
 
 
@@ -301,13 +292,11 @@ class DrillQueue:
         self._returns: dict[str, int] = {}
         self.requeue_gap = requeue_gap
         self.max_returns = max_returns
-        self.asked = 0
 
     def next(self) -> Question | None:
         """The next question to ask, or None when the drill is over."""
         if not self._pending:
             return None
-        self.asked += 1
         return self._pending.popleft()
 
     def report(self, question: Question, score: int) -> None:
@@ -317,12 +306,3 @@ class DrillQueue:
             return
         self._returns[question.id] = returned + 1
         self._pending.insert(min(self.requeue_gap, len(self._pending)), question)
-
-    @property
-    def remaining(self) -> int:
-        """Questions still to ask, returns included."""
-        return len(self._pending)
-
-    def returns(self, question_id: str) -> int:
-        """How many times this question has been sent back so far."""
-        return self._returns.get(question_id, 0)

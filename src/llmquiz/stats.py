@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from llmquiz.bank import Bank, Topic
+from llmquiz.cardcache import CardCache
 from llmquiz.history import CUT_OFF, OVERRIDES, UNGRADED, HistoryRecord
 from llmquiz.scheduler import (
     SELF_RATINGS,
@@ -53,6 +54,7 @@ from llmquiz.scheduler import (
 
 WEAKEST_COUNT = 10
 CONFIDENCE_GAP = 25  # points between self-rating and automatic score that count as a miss
+Grouped = dict[str, list[GradedAnswer]]  # each question's graded answers, oldest first
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,12 @@ class Overrides:
     to_incorrect: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "count": self.count,
+            "rate": self.rate,
+            "to_correct": self.to_correct,
+            "to_incorrect": self.to_incorrect,
+        }
 
 
 @dataclass(frozen=True)
@@ -154,14 +161,18 @@ class Stats:
 
 
 def compute_stats(
-    bank: Bank, records: Sequence[HistoryRecord], now: datetime, topic: str | None = None
+    bank: Bank,
+    records: Sequence[HistoryRecord],
+    now: datetime,
+    topic: str | None = None,
+    cache: CardCache | None = None,
 ) -> Stats:
-    """Every figure `stats` shows; `topic` limits them to one topic (UnknownTopicError)."""
+    """Every figure `stats` shows; `topic` limits them to one (UnknownTopicError); `cache`: kept cards."""
     topics = (bank.topic(topic),) if topic is not None else bank.topics
     topic = topics[0].slug if topic is not None else None  # `Rag` is the topic `rag`
     scoped = _topic_records(bank, records, topic) if topic is not None else records
     grouped = answers_by_question(scoped)
-    cards = _bank_cards(topics, grouped)
+    cards = _bank_cards(topics, grouped, cache)
     tally = _tally(grouped)
     days = {date.fromordinal(day) for day in tally.days} | _ungraded_days(scoped)
     return Stats(
@@ -176,16 +187,18 @@ def compute_stats(
     )
 
 
-def topic_summaries(bank: Bank, records: Sequence[HistoryRecord], now: datetime) -> list[TopicStats]:
+def topic_summaries(
+    bank: Bank, records: Sequence[HistoryRecord], now: datetime, cache: CardCache | None = None
+) -> list[TopicStats]:
     """One line per topic for `topics`: questions, answered, mastery, due."""
     everything = answers_by_question(records)  # then keep the bank's: one test per question, not per answer
     grouped = {qid: answers for qid, answers in everything.items() if bank.has_question(qid)}
-    cards = _bank_cards(bank.topics, grouped)
+    cards = _bank_cards(bank.topics, grouped, cache)
     tally = _tally(grouped)
     return [_topic_stats(t, grouped, tally, cards, now) for t in bank.topics]
 
 
-def mastery(topic: Topic, grouped: dict[str, list[GradedAnswer]], *, undisputed: bool = False) -> float:
+def mastery(topic: Topic, grouped: Grouped, *, undisputed: bool = False) -> float:
     """Mean over the topic's questions of the latest score (never answered: 0), 0-100.
 
     `undisputed`: a disputed latest answer counts with its automatic score instead.
@@ -254,7 +267,7 @@ class _Tally:
     calibration: _Calibration = field(default_factory=_Calibration)
 
 
-def _tally(grouped: dict[str, list[GradedAnswer]]) -> _Tally:
+def _tally(grouped: Grouped) -> _Tally:
     tally = _Tally()
     days, overrides = tally.days, tally.overrides
     rated: dict[tuple[int, int], int] = {}  # (self-rating, automatic score): answers
@@ -291,18 +304,14 @@ def _topic_records(bank: Bank, records: Sequence[HistoryRecord], slug: str) -> l
     return [r for r in records if topic_of.get(r.question_id, r.topic) == slug]
 
 
-def _bank_cards(topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]]) -> dict[str, CardState]:
+def _bank_cards(topics: Iterable[Topic], grouped: Grouped, cache: CardCache | None) -> dict[str, CardState]:
     """Cards of the topics' questions only; other answers need no replay."""
     wanted = {q.id: grouped[q.id] for t in topics for q in t.questions if q.id in grouped}
-    return cards_from_answers(wanted)
+    return cards_from_answers(wanted, cache)
 
 
 def _topic_stats(
-    topic: Topic,
-    grouped: dict[str, list[GradedAnswer]],
-    tally: _Tally,
-    cards: dict[str, CardState],
-    now: datetime,
+    topic: Topic, grouped: Grouped, tally: _Tally, cards: dict[str, CardState], now: datetime
 ) -> TopicStats:
     answered = [q.id for q in topic.questions if q.id in grouped]
     answers = sum(len(grouped[qid]) for qid in answered)
@@ -325,9 +334,7 @@ def _topic_stats(
     )
 
 
-def _weakest(
-    topics: Iterable[Topic], grouped: dict[str, list[GradedAnswer]], tally: _Tally
-) -> tuple[WeakQuestion, ...]:
+def _weakest(topics: Iterable[Topic], grouped: Grouped, tally: _Tally) -> tuple[WeakQuestion, ...]:
     weak = [
         WeakQuestion(
             id=q.id,

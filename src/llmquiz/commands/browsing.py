@@ -1,70 +1,107 @@
-"""topics, stats and history: read the bank and the history, compute, return."""
+"""topics, list, show, stats and history: read the bank and the history, compute, return."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from llmquiz.context import Context
 from llmquiz.history import HistoryRecord, gc_paused, read_history, read_recent, utc_now
 from llmquiz.historyfile import privacy_warnings
-from llmquiz.settings import Settings
 
 if TYPE_CHECKING:
+    from llmquiz.bank import Question, Topic
     from llmquiz.stats import Stats
 
 
 Warn = Callable[[str], None]  # where warnings go: the CLI prints them on stderr
 
 
-def history_records(settings: Settings, on_warning: Warn) -> list[HistoryRecord]:
+def history_records(context: Context, on_warning: Warn) -> list[HistoryRecord]:
     """The history's good records, oldest first; warnings (damage, privacy) go to `on_warning`."""
-    log = read_history(settings.home)
-    for warning in [*privacy_warnings(settings.home), *log.warnings]:
+    log = read_history(context.home)
+    for warning in [*privacy_warnings(context.home), *log.warnings]:
         on_warning(warning)
     return log.records
 
 
-def check_privacy(settings: Settings, on_warning: Warn) -> None:
+def check_privacy(context: Context, on_warning: Warn) -> None:
     """Warn when other users can read the data folder or the history (commands that only append)."""
-    for warning in privacy_warnings(settings.home):
+    for warning in privacy_warnings(context.home):
         on_warning(warning)
 
 
-def topic_rows(settings: Settings, on_warning: Warn) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TopicRow:
+    """One line of `topics`."""
+
+    topic: str
+    title: str
+    questions: int
+    answered: int
+    mastery: float
+    due: int
+    grader_mastery: float  # the mastery with disputed answers undisputed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def topic_rows(context: Context, on_warning: Warn) -> list[TopicRow]:
     from llmquiz.stats import topic_summaries
 
-    bank = settings.bank()
+    bank = context.bank()
     with gc_paused():  # see compute_user_stats
-        summaries = topic_summaries(bank, history_records(settings, on_warning), utc_now())
-    rows = []
-    for summary in summaries:
-        rows.append(
-            {
-                "topic": summary.topic,
-                "title": summary.title,
-                "questions": summary.questions,
-                "answered": summary.answered,
-                "mastery": summary.mastery,
-                "due": summary.due,
-                "grader_mastery": summary.grader_mastery,  # with disputed answers undisputed
-            }
-        )
-    return rows
+        summaries = topic_summaries(bank, history_records(context, on_warning), utc_now(), context.cards())
+    return [
+        TopicRow(s.topic, s.title, s.questions, s.answered, s.mastery, s.due, s.grader_mastery)
+        for s in summaries
+    ]
 
 
-def compute_user_stats(settings: Settings, topic: str | None, on_warning: Warn) -> Stats:
+@dataclass(frozen=True)
+class QuestionRow:
+    """One line of `list`."""
+
+    id: str
+    topic: str
+    kind: str
+    difficulty: str
+    question: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def question_rows(context: Context, topics: Sequence[str]) -> list[QuestionRow]:
+    """The bank's questions (of `topics`, if any), in bank order."""
+    return [
+        QuestionRow(q.id, q.topic, q.kind, q.difficulty, q.question) for q in context.bank().select(topics)
+    ]
+
+
+def question_detail(context: Context, question_id: str) -> tuple[Question, Topic]:
+    """A question and its topic, for `show` (UnknownQuestionError with suggestions)."""
+    bank = context.bank()
+    question = bank.question(question_id)
+    return question, bank.topic(question.topic)
+
+
+def compute_user_stats(context: Context, topic: str | None, on_warning: Warn) -> Stats:
     from llmquiz.stats import compute_stats
 
-    bank = settings.bank()
+    bank = context.bank()
     # No garbage collection until the records are gone again: none of them is in a cycle, and
     # the collector would otherwise walk all of them (100,000 records: 0.05 s) several times.
     with gc_paused():
-        return compute_stats(bank, history_records(settings, on_warning), utc_now(), topic=topic)
+        records = history_records(context, on_warning)
+        return compute_stats(bank, records, utc_now(), topic=topic, cache=context.cards())
 
 
-def recent_records(settings: Settings, limit: int, on_warning: Warn) -> list[HistoryRecord]:
+def recent_records(context: Context, limit: int, on_warning: Warn) -> list[HistoryRecord]:
     """The newest `limit` records, newest first, read from the end of the history."""
-    log = read_recent(settings.home, limit)
-    for warning in [*privacy_warnings(settings.home), *log.warnings]:
+    log = read_recent(context.home, limit)
+    for warning in [*privacy_warnings(context.home), *log.warnings]:
         on_warning(warning)
     return log.records

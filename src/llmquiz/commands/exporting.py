@@ -11,8 +11,8 @@ from llmquiz.bank import bank_files
 from llmquiz.outputfiles import write_output
 
 if TYPE_CHECKING:
+    from llmquiz.context import Context
     from llmquiz.exporting import ExportedDeck
-    from llmquiz.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class ExportOutcome:
     written_to: Path
 
 
-def run_export(cfg: Settings, topics: Sequence[str], fmt: str | None, output: Path) -> ExportOutcome:
+def run_export(cfg: Context, topics: Sequence[str], fmt: str | None, output: Path) -> ExportOutcome:
     from llmquiz.exporting import build_export, format_for
 
     bank = cfg.bank()

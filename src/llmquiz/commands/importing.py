@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from llmquiz.outputfiles import check_output, write_output
 
 if TYPE_CHECKING:
-    from llmquiz.importer import ImportResult
+    from llmquiz.importing import ImportResult
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def run_import(
     file: Path, topic: str | None, output: Path | None, dry_run: bool, home: Path | None = None
 ) -> ImportOutcome:
     """`home`: the data folder, whose history and caches -o never writes over."""
-    from llmquiz.importer import import_notes, render_bank_yaml
+    from llmquiz.importing import import_notes, render_bank_yaml
 
     if output is not None and not dry_run:
         check_output(output, protected=[file], home=home)  # before reading anything

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -22,12 +22,13 @@ from llmquiz.wording import plural
 
 if TYPE_CHECKING:
     from llmquiz.bank import Question, Topic
+    from llmquiz.commands.browsing import QuestionRow, TopicRow
     from llmquiz.commands.exporting import ExportOutcome
     from llmquiz.exam import ExamReport
     from llmquiz.grading import GradeResult
     from llmquiz.grading.calibrate import CalibrationResult
     from llmquiz.history import HistoryRecord
-    from llmquiz.importer import ImportResult
+    from llmquiz.importing import ImportResult
     from llmquiz.session import SessionSummary
 
 VERDICT_STYLES = {
@@ -185,7 +186,7 @@ def session_summary(summary: SessionSummary, console: Console) -> RenderableType
     return table
 
 
-def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
+def topics_table(rows: Sequence[TopicRow], console: Console) -> Table:
     table = Table(box=table_box(console))
     for column, justify in (
         ("topic", "left"),
@@ -198,17 +199,17 @@ def topics_table(rows: Sequence[dict[str, Any]], console: Console) -> Table:
         table.add_column(column, justify=justify, no_wrap=column == "mastery")  # type: ignore[arg-type]
     for row in rows:
         table.add_row(
-            safe(row["topic"]),
-            safe(row["title"]),
-            str(row["questions"]),
-            str(row["answered"]),
-            disputed(row["mastery"], row.get("grader_mastery"), "%"),
-            str(row["due"]),
+            safe(row.topic),
+            safe(row.title),
+            str(row.questions),
+            str(row.answered),
+            disputed(row.mastery, row.grader_mastery, "%"),
+            str(row.due),
         )
     return table
 
 
-def questions_listing(questions: Iterable[Question], console: Console) -> Text:
+def questions_listing(questions: Iterable[QuestionRow], console: Console) -> Text:
     """One line per question (a table of hundreds of rows is slow to lay out)."""
     rows = list(questions)
     width = max((len(q.id) for q in rows), default=0)

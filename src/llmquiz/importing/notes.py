@@ -1,9 +1,8 @@
-"""Turn interview notes (Markdown, numbered lists, flashcard exports) and decks (Anki
-packages, tab-separated Anki or Quizlet exports) into a bank file.
+"""One file of notes or one deck in, an `ImportResult` out; and that result as bank YAML.
 
-`import_notes` reads a file, tells its kind by its content, and returns an `ImportResult`;
-`render_bank_yaml` writes it as the YAML of a bank file that `llmquiz bank validate`
-accepts. Nothing here prints.
+`import_notes` tells the file's kind by its content (a package by its bytes, a table by its
+separators, else notes by their layout) and hands it to the part that reads that kind;
+`render_bank_yaml` writes the result as a bank file that `llmquiz bank validate` accepts.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from llmquiz.importing.decks import ANKI, import_cards, package_cards
 from llmquiz.importing.delimited import detect_separator, read_table
 from llmquiz.importing.formats import (
     FLASHCARDS,
-    FORMATS,
     MARKDOWN,
     NUMBERED,
     RawItem,
@@ -32,18 +30,6 @@ from llmquiz.importing.items import ImportedItem, ImportResult, topic_for, with_
 from llmquiz.importing.text import clean_inline, squash, word_count
 from llmquiz.inputfiles import MAX_TEXT_FILE_BYTES, check_size, decode_text, read_input_bytes
 from llmquiz.safetext import without_bidi_controls
-
-__all__ = [
-    "ANKI",
-    "FORMATS",
-    "OPEN_ANSWER",
-    "ImportResult",
-    "ImportedItem",
-    "detect_format",
-    "find_items",
-    "import_notes",
-    "render_bank_yaml",
-]
 
 OPEN_ANSWER = "No answer in the notes yet: write your own."
 MAX_TITLE_WORDS = 12

@@ -1,4 +1,4 @@
-"""The resolved global options of one llmquiz run, and the objects they open."""
+"""The resolved global options of one llmquiz run: the data folder, the bank and the grader they open."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
 from llmquiz.errors import BadInputError
-from llmquiz.grading.options import DEVICES, GRADER_KINDS
 from llmquiz.paths import data_home, shipped_bank_dir
 
 if TYPE_CHECKING:
+    from llmquiz.cardcache import CardCache
     from llmquiz.grading import Grader
 
 
@@ -26,20 +26,14 @@ def semantic_grading_installed() -> bool:
 
 
 @dataclass
-class Settings:
+class Context:
     bank_paths: tuple[Path, ...] = ()
     home_override: Path | None = None
-    grader_kind: str = "semantic"
+    grader_kind: str = "semantic"  # checked where the grader is made (grading.make_grader)
     model: str | None = None
     device: str = "auto"
     debug: bool = False
     _bank: Bank | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.grader_kind not in GRADER_KINDS:
-            raise BadInputError(f"--grader must be one of {', '.join(GRADER_KINDS)}")
-        if self.device not in DEVICES:
-            raise BadInputError(f"--device must be one of {', '.join(DEVICES)}")
 
     @property
     def home(self) -> Path:
@@ -48,6 +42,12 @@ class Settings:
     @property
     def banks(self) -> tuple[Path, ...]:
         return self.bank_paths or (shipped_bank_dir(),)
+
+    def cards(self) -> CardCache:
+        """The data folder's kept FSRS cards: a cache, replayed again whenever in doubt."""
+        from llmquiz.cardcache import CardCache  # fsrs: only for the commands that schedule
+
+        return CardCache(self.home)
 
     def bank(self) -> Bank:
         if self._bank is None:

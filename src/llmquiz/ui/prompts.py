@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from llmquiz import render
 from llmquiz.grading_service import GradingService
 from llmquiz.history import utc_now
 from llmquiz.session import Assessment, TimeUp
+from llmquiz.ui import render
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class TerminalUI:
             if seconds <= 0:
                 raise TimeUp
 
-            def ring(signum: int, frame: object) -> None:
+            def ring(_signum: int, _frame: object) -> None:
                 raise TimeUp
 
             try:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from llmquiz.render import disputed, fancy, make_console, safe, score_bar, table_box
+from llmquiz.ui.render import disputed, fancy, safe, score_bar, table_box
 from llmquiz.wording import plural
 
 if TYPE_CHECKING:
@@ -68,14 +69,16 @@ def weakest_table(stats: Stats, console: Console) -> Table:
     return table
 
 
-def render_stats(stats: Stats) -> None:
-    console = make_console()
-    console.print(topics_mastery(stats, console))
-    console.print(trend_chart(stats, console))
-    if stats.weakest:
-        console.print(weakest_table(stats, console))
-    console.print(f"Day streak: {stats.streak_days}")
-    console.print(confidence_line(stats))
+def stats_screen(stats: Stats, console: Console) -> Group:
+    """The whole `stats` screen, one part a line."""
+    weakest = [weakest_table(stats, console)] if stats.weakest else []
+    return Group(
+        topics_mastery(stats, console),
+        trend_chart(stats, console),
+        *weakest,
+        f"Day streak: {stats.streak_days}",
+        confidence_line(stats),
+    )
 
 
 def confidence_line(stats: Stats) -> str:
