@@ -16,12 +16,8 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from llmquiz.grading.claims import Claims
-from llmquiz.grading.encoding import Encoded
 from llmquiz.grading.judgement import (
     CONTRADICTED,
     COVERED,
@@ -30,6 +26,12 @@ from llmquiz.grading.judgement import (
     PointJudgement,
 )
 from llmquiz.grading.tuning import GraderSettings
+
+if TYPE_CHECKING:  # numpy is imported only once an answer needs the model
+    import numpy as np
+
+    from llmquiz.grading.claims import Claims
+    from llmquiz.grading.encoding import Encoded
 
 SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
 
@@ -136,4 +138,6 @@ def top_claims(sims: np.ndarray, among: list[int], count: int) -> list[int]:
 
 
 def no_probs() -> np.ndarray:
+    import numpy as np
+
     return np.zeros((0, 3), dtype=np.float32)
