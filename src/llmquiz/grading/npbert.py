@@ -26,23 +26,46 @@ Weights = dict[str, np.ndarray]
 
 # Abramowitz & Stegun 7.1.26: erfc(z) ~ t * poly(t) * exp(-z^2), t = 1 / (1 + p z), z >= 0,
 # absolute error under 1.5e-7: below float32's resolution of GELU's outputs near 1.
-_P = 0.3275911
-_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_INV_SQRT2 = 1 / math.sqrt(2)
+# Here z = |x| / sqrt(2), and the 1/2 of Phi(-|x|) = erfc(z) / 2 is folded into the coefficients.
+_P = np.float32(0.3275911 / math.sqrt(2))
+_HALF_A = tuple(
+    np.float32(a / 2) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+)
+ROWS = 64  # the feed-forward block works on this many tokens at a time: its arrays stay in cache
+
+
+def gelu_(x: np.ndarray, t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, x * Phi(x), as torch's default F.gelu, in place; t, e: scratch of x's shape.
+
+    numpy has no erf of its own; every step writes into x, t or e, so that a block of rows is
+    computed in cache instead of in a dozen temporary arrays.
+    """
+    np.abs(x, out=t)
+    t *= _P
+    t += 1
+    np.reciprocal(t, out=t)
+    np.square(x, out=e)
+    e *= np.float32(-0.5)
+    np.exp(e, out=e)  # exp(-z^2)
+    e *= t  # t exp(-z^2)
+    a1, a2, a3, a4, a5 = _HALF_A
+    poly = np.multiply(t, a5)
+    for a in (a4, a3, a2):  # Horner's rule
+        poly += a
+        poly *= t
+    poly += a1
+    poly *= e  # Phi(-|x|) = erfc(z) / 2
+    np.subtract(np.float32(0.5), poly, out=poly)
+    np.copysign(poly, x, out=poly)
+    poly += np.float32(0.5)  # Phi(x)
+    x *= poly
+    return x
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, x * Phi(x), as torch's default F.gelu; numpy has no erf of its own."""
-    z = np.abs(x) * np.float32(_INV_SQRT2)
-    t = 1 / (1 + np.float32(_P) * z)
-    poly = np.float32(_A[4])
-    for a in reversed(_A[:4]):
-        poly = poly * t + np.float32(a)
-    np.multiply(z, z, out=z)
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    half_erfc = (0.5 * poly) * t * z  # Phi(-|x|)
-    return x * np.where(x >= 0, 1 - half_erfc, half_erfc)
+    """GELU of a copy of x."""
+    out = np.array(x, dtype=np.float32)
+    return gelu_(out, np.empty_like(out), np.empty_like(out))
 
 
 def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
@@ -147,8 +170,25 @@ class NumpyBert:
     def _layer(self, x: np.ndarray, mask: np.ndarray, b: int, t: int, p: str) -> np.ndarray:
         attended = self._linear(self._attention(x, mask, b, t, p), f"{p}attention.output.dense")
         attended = self._norm(attended + x, f"{p}attention.output.LayerNorm")
-        inner = gelu(self._linear(attended, f"{p}intermediate.dense"))
-        return self._norm(self._linear(inner, f"{p}output.dense") + attended, f"{p}output.LayerNorm")
+        return self._norm(self._feed_forward(attended, p) + attended, f"{p}output.LayerNorm")
+
+    def _feed_forward(self, x: np.ndarray, p: str) -> np.ndarray:
+        """output.dense(gelu(intermediate.dense(x))), ROWS tokens at a time."""
+        w_in, b_in = self._w[f"{p}intermediate.dense.weight"], self._w[f"{p}intermediate.dense.bias"]
+        w_out, b_out = self._w[f"{p}output.dense.weight"], self._w[f"{p}output.dense.bias"]
+        out = np.empty((len(x), w_out.shape[0]), dtype=np.float32)
+        inner = np.empty((min(ROWS, len(x)), w_in.shape[0]), dtype=np.float32)
+        t, e = np.empty_like(inner), np.empty_like(inner)
+        for start in range(0, len(x), ROWS):
+            rows = x[start : start + ROWS]
+            h, n = inner[: len(rows)], len(rows)
+            np.matmul(rows, w_in.T, out=h)
+            h += b_in
+            gelu_(h, t[:n], e[:n])
+            block = out[start : start + n]
+            np.matmul(h, w_out.T, out=block)
+            block += b_out
+        return out
 
     def _attention(self, x: np.ndarray, mask: np.ndarray, b: int, t: int, p: str) -> np.ndarray:
         d, heads = self.config.hidden_size, self.config.num_attention_heads
