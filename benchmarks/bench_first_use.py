@@ -7,7 +7,7 @@ the semantic grader, loads it while listening to its steps (llmquiz.grading.prog
 grades one answer and a second one. "first use" runs start from an empty data folder (the
 model's sha256 is checked and the bank's texts are embedded for the first time); "later" runs
 reuse one folder. The operating system's file cache stays warm throughout: a first use right
-after installing also reads torch and the weights from disk, which this cannot repeat.
+after installing also reads the weights (and the libraries) from disk, which this cannot repeat.
 Printed: the median seconds of each part, per kind of run.
 """
 
@@ -49,7 +49,7 @@ print(json.dumps(marks))
 # each part runs from its step's mark to the next mark (the model step resumes after verify)
 PARTS = {
     "start": "python start, imports, bank loaded",
-    "model": "import torch, load the embedding model",
+    "model": "load the embedding model (numpy on cpu; torch on cuda)",
     "verify": "verify the weights' sha256 (first use only)",
     "judge": "load the claim judge",
     "grade 1": "first grade, bank texts in the cache",

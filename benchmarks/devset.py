@@ -21,6 +21,9 @@ same cut the grader's verdicts make at 70 and 40 of 100. Printed:
 cached (medians of --repeat runs, alternating): raw encode (the embedder's own pass over the
 answers), grade_many of all answers (encode, claim judge, scoring), and single `grade` calls
 (median and p95, the wait after Enter).
+
+--engine numpy|torch runs the bundled model and the claim judge on that forward pass (the
+default, auto, is numpy on cpu and torch on cuda), to compare the two engines' speed.
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--speed", action="store_true", help="also time grading beside raw encode")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--engine",
+        default="auto",
+        choices=("auto", "numpy", "torch"),
+        help="the bundled model's and the claim judge's forward pass (auto: numpy on cpu, torch on cuda)",
+    )
     args = parser.parse_args(argv)
 
     import yaml
@@ -74,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     items = [(by_id[row["question_id"]], row["text"] or "") for row in rows]
     with tempfile.TemporaryDirectory(prefix="llmquiz-devset-") as tmp:
         grader = make_grader(args.grader, device=args.device, home=Path(tmp), neighbours=questions)
+        if args.engine != "auto" and args.grader == "semantic":
+            use_engine(grader, args.engine, args.device, Path(tmp))
         if args.set:
             apply_settings(grader, args.set)
         results = grader.grade_many(items)
@@ -140,6 +151,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key:32s} {value}")
     print(f"ceiling (examiner vs examiner): Pearson {c['pearson']:.3f}, bands {c['band_agreement']:.1%}")
     return 0
+
+
+def use_engine(grader: object, engine: str, device: str, home: Path) -> None:
+    """Run the bundled model and the claim judge on the given engine (a benchmark's override)."""
+    from llmquiz.grading.embedder import BundledEmbedder
+    from llmquiz.grading.judge import ClaimJudge
+    from llmquiz.grading.semantic import SemanticGrader
+
+    assert isinstance(grader, SemanticGrader)
+    embedder = BundledEmbedder(device, home / "cache", engine=engine)
+    grader._embedder = embedder
+    grader.load()
+    if grader._judge is not None:
+        grader._judge = ClaimJudge(embedder.device or "cpu", engine=engine)
+        grader._judge.load()
 
 
 def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""The bundled model on llmquiz's own forward pass gives what sentence-transformers gives."""
+"""The bundled model on llmquiz's own forward pass (numpy or torch) gives what sentence-transformers gives."""
 
 from __future__ import annotations
 
@@ -33,11 +33,18 @@ def varied_texts() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[list, list]:
-    home = tmp_path_factory.mktemp("fast")
-    texts = varied_texts()
-    fast = BundledEmbedder("cpu", home).encode(texts)
-    reference = SentenceTransformerEmbedder(None, "cpu", home).encode(texts)
+def reference(tmp_path_factory: pytest.TempPathFactory) -> list:
+    return SentenceTransformerEmbedder(None, "cpu", tmp_path_factory.mktemp("reference")).encode(
+        varied_texts()
+    )
+
+
+# numpy: the CPU engine, which never imports torch; torch: the engine of --device cuda, run on the CPU here
+@pytest.fixture(scope="module", params=["numpy", "torch"])
+def both(request: pytest.FixtureRequest, reference: list, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    embedder = BundledEmbedder("cpu", tmp_path_factory.mktemp("fast"), engine=request.param)
+    fast = embedder.encode(varied_texts())
+    assert embedder.engine == request.param
     return fast, reference
 
 
@@ -45,6 +52,12 @@ def test_the_bundled_model_takes_the_fast_path(tmp_path: Path) -> None:
     assert isinstance(make_embedder(None, "cpu", tmp_path), BundledEmbedder)
     assert isinstance(make_embedder("all-MiniLM-L6-v2", "cpu", tmp_path), BundledEmbedder)
     assert isinstance(make_embedder(str(tmp_path), "cpu", tmp_path), SentenceTransformerEmbedder)
+
+
+def test_the_numpy_engine_is_the_default_on_cpu(tmp_path: Path) -> None:
+    embedder = BundledEmbedder("cpu", tmp_path)
+    embedder.load()
+    assert (embedder.engine, embedder.device) == ("numpy", "cpu")
 
 
 def test_sentence_vectors_agree(both: tuple[list, list]) -> None:

@@ -21,24 +21,29 @@ from .conftest import REPO
 runner = CliRunner()
 LEXICAL = ["--grader", "lexical"]
 
-# Makes `import torch` and `import sentence_transformers` fail, as on a machine without them.
-NO_TORCH = """
+# Makes the imports of BLOCKED fail, as on a machine without those packages.
+BLOCKER = """
 import sys
 class _Block:
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "sentence_transformers"):
+        if name.split(".")[0] in BLOCKED:
             raise ImportError(f"No module named {name!r}")
         return None
 sys.meta_path.insert(0, _Block())
 """
 
 
-def cli_env(home: Path, *, no_torch: bool = False, tmp: Path | None = None) -> dict[str, str]:
+# Without these, semantic grading cannot run at all (torch is needed only for cuda and other models).
+NO_GRADING_STACK = ("torch", "sentence_transformers", "tokenizers", "safetensors")
+
+
+def cli_env(home: Path, *, blocked: tuple[str, ...] = (), tmp: Path | None = None) -> dict[str, str]:
     env = {**os.environ, "LLMQUIZ_HOME": str(home), "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"}
     paths = [str(REPO / "src")]
-    if no_torch:
+    if blocked:
         assert tmp is not None
-        (tmp / "sitecustomize.py").write_text(NO_TORCH, encoding="utf-8")
+        code = f"BLOCKED = {blocked!r}\n{BLOCKER}"
+        (tmp / "sitecustomize.py").write_text(code, encoding="utf-8")
         paths.insert(0, str(tmp))
     env["PYTHONPATH"] = os.pathsep.join(paths)
     return env
@@ -132,9 +137,11 @@ def test_one_megabyte_answer_in_an_exam_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["questions"][0]["id"] == "rag-what-is"
 
 
-def test_without_torch_interactive_quiz_falls_back_to_lexical(llmquiz_home: Path, tmp_path: Path) -> None:
+def test_without_the_grading_stack_interactive_quiz_falls_back_to_lexical(
+    llmquiz_home: Path, tmp_path: Path
+) -> None:
     process = start(
-        ["quiz", "--count", "1", "--seed", "2"], cli_env(llmquiz_home, no_torch=True, tmp=tmp_path)
+        ["quiz", "--count", "1", "--seed", "2"], cli_env(llmquiz_home, blocked=NO_GRADING_STACK, tmp=tmp_path)
     )
     _, stderr = process.communicate("retrieval of documents\n\n", timeout=120)
     assert process.returncode == 0, stderr
@@ -151,7 +158,7 @@ def test_without_torch_interactive_quiz_falls_back_to_lexical(llmquiz_home: Path
         pytest.param(["calibrate", "CSV"], id="calibrate"),
     ],
 )
-def test_without_torch_pipelines_fail_instead_of_changing_grader(
+def test_without_the_grading_stack_pipelines_fail_instead_of_changing_grader(
     llmquiz_home: Path, tmp_path: Path, args: list[str]
 ) -> None:
     answers = tmp_path / "answers.yaml"
@@ -159,7 +166,7 @@ def test_without_torch_pipelines_fail_instead_of_changing_grader(
     csv_file = tmp_path / "g.csv"
     csv_file.write_text("question,reference,answer,score\nq,r,a,1\nq,r,b,2\n", encoding="utf-8")
     args = [{"ANSWERS": str(answers), "CSV": str(csv_file)}.get(a, a) for a in args]
-    env = cli_env(llmquiz_home, no_torch=True, tmp=tmp_path)
+    env = cli_env(llmquiz_home, blocked=NO_GRADING_STACK, tmp=tmp_path)
     result = subprocess.run(
         [sys.executable, "-m", "llmquiz", *args],
         capture_output=True,
@@ -180,6 +187,30 @@ def test_without_torch_pipelines_fail_instead_of_changing_grader(
         check=False,
     )
     assert lexical.returncode in (0, 1), lexical.stderr
+
+
+@pytest.mark.slow
+def test_without_torch_the_bundled_model_still_grades_semantically(model_home: Path, tmp_path: Path) -> None:
+    """On CPU the bundled model and the claim judge need numpy, tokenizers and safetensors only."""
+    env = cli_env(model_home, blocked=("torch", "sentence_transformers"), tmp=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "llmquiz",
+            "grade",
+            "rag-what-is",
+            "retrieval of documents at query time",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    assert json.loads(result.stdout)["grader"].startswith("semantic")
 
 
 def test_sessions_never_write_bank_files(tmp_path: Path) -> None:

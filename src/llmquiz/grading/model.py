@@ -91,11 +91,21 @@ def verify_bundled(model_dir: Path, cache: Path | None) -> None:
 
 
 def resolve_device(device: str) -> str:
-    """auto -> cuda when torch sees a GPU, else cpu; cuda without one is a ModelError."""
-    import torch
+    """auto -> cuda when torch sees a GPU, else cpu; cuda without one is a ModelError.
 
+    cpu, and auto where no CUDA GPU can be there (no CUDA build of torch, or on Linux no
+    NVIDIA driver), are answered without importing torch: the numpy engine needs no torch.
+    """
     if device not in DEVICES:
         raise ModelError(f"unknown device {device!r}: use auto, cpu or cuda")
+    if device == "cpu" or (device == "auto" and not _cuda_possible()):
+        return "cpu"
+    try:
+        import torch
+    except ImportError as exc:
+        if device == "auto":
+            return "cpu"
+        raise GraderUnavailableError(f"--device cuda needs torch ({exc}); use --device cpu or auto") from exc
     has_cuda = bool(torch.cuda.is_available())
     if device == "auto":
         return "cuda" if has_cuda else "cpu"
@@ -106,6 +116,40 @@ def resolve_device(device: str) -> str:
             "use --device cpu or auto"
         )
     return device
+
+
+def _cuda_possible() -> bool:
+    """Whether a CUDA GPU may be usable, judged without importing torch (which costs 2 s).
+
+    False when torch is not installed or is a CPU-only build (its version.py, read as text,
+    has `cuda = None` and `hip = None`), or on Linux when no NVIDIA driver is loaded.
+    """
+    import importlib.util
+    import re
+    import sys
+
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        version = (folder / "version.py").read_text(encoding="utf-8")
+    except (OSError, StopIteration):
+        return True  # cannot tell: let torch say
+
+    def unset(name: str) -> bool:  # `cuda: Optional[str] = None` in a build without it
+        return re.search(rf"^{name}\b[^=\n]*=\s*None\s*$", version, re.MULTILINE) is not None
+
+    if not unset("hip"):  # a ROCm build answers to torch.cuda too: let torch say
+        return True
+    if unset("cuda"):
+        return False
+    if sys.platform.startswith("linux"):
+        return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+    return True
 
 
 def prepare_environment() -> None:

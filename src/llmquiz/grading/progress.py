@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 VERIFY = "verify"  # hashing the bundled model's weights: the first load after an install only
-MODEL = "model"  # importing torch and loading the embedding model
+MODEL = "model"  # loading the embedding model (and importing torch, on cuda or for another model)
 JUDGE = "judge"  # checking and loading the claim judge (a second, adapted copy of the model)
 EMBED = "embed"  # encoding bank texts not in the cache yet: a bank's (or model's) first use
 STEPS = (VERIFY, MODEL, JUDGE, EMBED)

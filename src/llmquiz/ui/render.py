@@ -87,7 +87,7 @@ def loading_label(step: str | None, first_use: bool, ready: bool = False) -> str
     if ready:
         return "Grading…"
     if first_use:
-        return "Loading the grading model (the first time, torch and the weights are read from disk)…"
+        return "Loading the grading model (the first time, its weights are read from disk)…"
     return "Loading the grading model…"
 
 
