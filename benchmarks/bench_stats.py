@@ -7,8 +7,9 @@ Run from the repository root with the project installed:
 
 It writes a history as llmquiz does (`bench_cli.big_history`) into a temporary folder and
 prints the best time of each part: reading the history, grouping the answers by question,
-replaying them through FSRS (without the card cache and with it), the tally, and the whole of `compute_stats`, the collector
-paused as `llmquiz stats` pauses it. `bench_cli.py` times the command itself.
+replaying them through FSRS (without the card cache and with it), the tally, and the whole
+of `compute_stats`, the collector paused as `llmquiz stats` pauses it. `bench_cli.py` times
+the command itself.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def main() -> None:
                 "FSRS cards, cache kept": lambda: stats._bank_cards(bank.topics, grouped, CardCache(home)),
                 "tally": lambda: stats._tally(grouped),
                 "compute_stats, no cache": lambda: stats.compute_stats(bank, records, now),
-                "compute_stats, cache kept": lambda: stats.compute_stats(bank, records, now, cache=CardCache(home)),
+                "compute_stats, cache kept": lambda: stats.compute_stats(
+                    bank, records, now, cache=CardCache(home)
+                ),
             }
             for name, work in parts.items():
                 print(f"{name:<24} {best_of(args.repeat, work):.3f} s", flush=True)

@@ -11,6 +11,7 @@ from llmquiz.bank import load_bank
 from llmquiz.errors import ModelError
 from llmquiz.grading import judge, npbert
 from llmquiz.grading.model import bundled_model_dir
+from training.artifact import save_artifact
 
 from .conftest import QUESTIONS
 
@@ -48,7 +49,8 @@ def test_an_artifact_of_another_rank_loads_unchanged(tmp_path: Path) -> None:
     """A retrained judge with rank 3 and non-zero updates everywhere: both engines agree."""
     import torch
 
-    from llmquiz.grading.bert import adapter_state, add_adapters, load_bert
+    from llmquiz.grading.bert import add_adapters, load_bert
+    from training.artifact import adapter_state
 
     bert = load_bert(bundled_model_dir())
     add_adapters(bert, rank=3, alpha=5.0, seed=1)
@@ -60,7 +62,7 @@ def test_an_artifact_of_another_rank_loads_unchanged(tmp_path: Path) -> None:
     state["head.bias"] = torch.randn((3,), generator=generator)
     meta = {"base_sha256": judge.BASE_SHA256, "rank": "3", "alpha": "5.0"}
     artifact = tmp_path / "judge.safetensors"
-    digest = judge.save_artifact(artifact, state, meta)
+    digest = save_artifact(artifact, state, meta)
     numpy_probs, torch_probs = both_engines(artifact, digest, varied_pairs()[:48])
     assert float(np.abs(numpy_probs - torch_probs).max()) <= 1e-4
     assert float(numpy_probs.std(axis=0).min()) > 1e-3  # the random head really separates the pairs
@@ -112,6 +114,6 @@ def test_a_judge_whose_adapters_do_not_fit_is_a_model_error(tmp_path: Path) -> N
     }
     artifact = tmp_path / "judge.safetensors"
     meta = {"base_sha256": judge.BASE_SHA256, "rank": "2", "alpha": "4"}
-    digest = judge.save_artifact(artifact, state, meta)
+    digest = save_artifact(artifact, state, meta)
     with pytest.raises(ModelError, match="do not fit"):
         judge.ClaimJudge("cpu", artifact, digest, engine="numpy").load()

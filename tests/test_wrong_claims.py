@@ -64,11 +64,6 @@ CASES = [
         "HNSW: graph, layers, small world, M, efSearch, efConstruction, greedy, neighbours.",
         "incorrect",
         id="term-list",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="scores 45 (partial): a list introduced by 'HNSW:' escapes the keyword-list cap, and the "
-            "judge's factor for answers that state no key point does not bring it below 40",
-        ),
     ),
     pytest.param(
         "rag-what-is",

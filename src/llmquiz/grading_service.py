@@ -42,7 +42,7 @@ class GradingService:
         self._error: BaseException | None = None
         self._loaded = threading.Event()
         self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
-        self.step: str | None = None  # the loading step running now (progress.STEPS), for the UI
+        self.step: str | None = None  # the loading step running now (a grading.progress step), for the UI
         self.first_use = False  # the weights were verified: the first load after an install
         self._queue: queue.SimpleQueue[tuple[Future[GradeResult], Question, str]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None

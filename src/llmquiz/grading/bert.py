@@ -198,11 +198,6 @@ def add_adapters(model: Bert, rank: int, alpha: float, seed: int) -> None:
         setattr(parent, attr, LoRALinear(getattr(parent, attr), rank, alpha, generator))
 
 
-def adapter_state(model: Bert) -> dict[str, torch.Tensor]:
-    """Only the adapter weights: what the claim judge's artifact stores."""
-    return {k: v.detach().clone() for k, v in model.state_dict().items() if ".lora_" in k}
-
-
 def merge_adapters(model: Bert) -> None:
     """Fold every adapter into its layer's weight: inference then costs what plain BERT costs."""
     for parent, attr, _ in _adapted_linears(model):

@@ -5,7 +5,8 @@ are read together by the bundled MiniLM with low-rank adapters, and a 3-way head
 probabilities of support, contradiction and neither. A bi-encoder compares two mean-pooled
 vectors and cannot tell "A is precision-based" from "A is recall-based"; reading both texts
 at once can. The adapters and the head (trained by training/train_judge.py on pairs made by
-rule from the bank and the seeds) ship in `weights/`, checked by sha256 like the base model.
+rule from the bank and the seeds, and from written restatements of the bank's key points and
+misconceptions) ship in `weights/`, checked by sha256 like the base model.
 
 On CPU it runs on the numpy engine (npbert.py: the adapters merged into the base weights at
 load time, no torch import); on cuda on bert.py's torch modules. Import this module only
@@ -14,7 +15,6 @@ once a model is needed.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,40 +24,11 @@ from llmquiz.errors import ModelError
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
-ARTIFACT_SHA256 = "7d7956e20fead1091de098581e5b813df147b84ba1fbc1b214a658f9ea47b598"
+ARTIFACT_SHA256 = "7b896f4cd1be36234fd12188262f18964123e625a9c5533eeea010cceb6b592f"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32
-SUPPORT, CONTRADICT, NEITHER = 0, 1, 2
-
-
-_DTYPES = {"float32": "F32", "uint8": "U8"}
-
-
-def save_artifact(path: Path, state: dict[str, Any], meta: dict[str, str]) -> str:
-    """Write the adapters, the head and the settings as a safetensors file; returns its sha256.
-
-    Written here rather than by safetensors' save_file, whose header lists tensors and
-    settings in hash-map order: the same weights gave different bytes, and the sha256 is the
-    artifact's identity (checked at load, and by the reproducibility test). The layout is
-    the safetensors format: an 8-byte little-endian header length, a JSON header naming
-    each tensor's dtype, shape and byte range, then the tensors' bytes.
-    """
-    header: dict[str, Any] = {"__metadata__": dict(sorted(meta.items()))}
-    blobs = []
-    offset = 0
-    for name in sorted(state):
-        array = state[name].detach().contiguous().cpu().numpy()
-        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[name] = {"dtype": _DTYPES[str(array.dtype)], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}  # fmt: skip
-        blobs.append(data)
-        offset += len(data)
-    encoded = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    encoded += b" " * (-len(encoded) % 8)  # the tensors start 8-byte aligned
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + b"".join(blobs))
-    return file_sha256(path)
+SUPPORT, CONTRADICT = 0, 1  # columns of judge(): support, contradict, neither
 
 
 def read_artifact(path: Path, framework: str = "pt") -> tuple[dict[str, Any], dict[str, str]]:

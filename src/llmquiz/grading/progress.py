@@ -14,7 +14,6 @@ VERIFY = "verify"  # hashing the bundled model's weights: the first load after a
 MODEL = "model"  # loading the embedding model (and importing torch, on cuda or for another model)
 JUDGE = "judge"  # checking and loading the claim judge (a second, adapted copy of the model)
 EMBED = "embed"  # encoding bank texts not in the cache yet: a bank's (or model's) first use
-STEPS = (VERIFY, MODEL, JUDGE, EMBED)
 
 Listener = Callable[[str], None]
 _listener: ContextVar[Listener | None] = ContextVar("llmquiz_grading_step", default=None)

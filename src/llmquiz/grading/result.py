@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 CORRECT_AT = 70
 PARTIAL_AT = 40
-METHODS = ("semantic", "lexical", "short", "choice", "empty")
 
 
 def verdict_for(score: int) -> str:

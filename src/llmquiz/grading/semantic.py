@@ -100,7 +100,7 @@ class SemanticGrader:
 
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
-        """Import torch, load and verify the model. Idempotent; other threads wait for it."""
+        """Load and verify the model and the claim judge. Idempotent; other threads wait for it."""
         with self._lock:
             if not self._loaded:
                 progress.report(progress.MODEL)
@@ -112,13 +112,6 @@ class SemanticGrader:
                     self._judge = ClaimJudge(device=getattr(self._embedder, "device", None) or "cpu")
                     self._judge.load()
                 self._loaded = True
-
-    def add_neighbours(self, questions: Sequence[Question]) -> None:
-        """More questions whose references count as neighbouring concepts."""
-        with self._lock:
-            known = {id(q) for q in self._neighbours}
-            self._neighbours.extend(q for q in questions if q.kind == "free" and id(q) not in known)
-            self._sides.clear()
 
     def prepare(self, questions: Sequence[Question]) -> None:
         """Encode (or read from the cache) the bank texts these questions need."""

@@ -251,12 +251,6 @@ def sentences(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", text[a:b]) for a, b in sentence_spans(text or "")]
 
 
-def units(text: str, *, with_clauses: bool = True, max_units: int = 32) -> list[str]:
-    """Sentences of a text, and their clauses when a sentence has several; deduplicated."""
-    spans = unit_spans(text or "", with_clauses=with_clauses, max_units=max_units)
-    return list(dict.fromkeys(re.sub(r"\s+", " ", text[a:b]) for a, b in spans))
-
-
 def demote(text: str, question: str) -> str:
     """Drop the words of `text` that merely repeat the question's content words.
 
@@ -270,10 +264,6 @@ def demote(text: str, question: str) -> str:
 def demoted_words(text: str, question: str) -> tuple[str, ...]:
     qwords = set(content_words(question))
     return tuple(w for w in content_words(text) if w not in qwords)
-
-
-def negation_count(text: str) -> int:
-    return sum(1 for t in tokens(text) if t in NEGATIONS or t.endswith("n't"))
 
 
 @lru_cache(maxsize=1)

@@ -37,7 +37,7 @@ class GraderSettings:
     candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
     judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
     support_full_at: float = 0.5  # the judge's support probability that counts as full support
-    claim_floor: float = 0.6  # score factor when the judge finds no key point stated at all
+    claim_floor: float = 0.3  # score factor when the judge finds no key point stated at all
     contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
     contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
     repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
