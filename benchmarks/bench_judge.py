@@ -1,13 +1,14 @@
 """The claim judge's speed on the numpy and the torch engine, side by side in one process.
 
     python benchmarks/bench_judge.py [--repeat 3] [--pairs 320] [--engines numpy,torch]
-    OPENBLAS_NUM_THREADS=2 python benchmarks/bench_judge.py --engines numpy   # two BLAS threads
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_judge.py --engines numpy   # one BLAS thread
 
 The pairs are the shipped bank's reference answers' first sentences against key points (their
 own question's and another's), like the pairs grading asks about. Each engine judges all of
 them in turn, --repeat times, alternating; printed: the median pairs per second of each and
-the largest difference between their probabilities. numpy's BLAS threads are one unless
-OPENBLAS_NUM_THREADS says otherwise, as in grading; torch uses its default threads.
+the largest difference between their probabilities. numpy's BLAS threads are OpenBLAS's
+own choice (one per core) unless OPENBLAS_NUM_THREADS says otherwise, as in grading; torch
+uses its default threads.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=320)
     parser.add_argument("--engines", default="numpy,torch", help="comma-separated: numpy, torch")
     args = parser.parse_args(argv)
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported, as grading does
 
     import numpy as np
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             probs[engine] = judge.judge(pairs)
             speed[engine].append(len(pairs) / (time.perf_counter() - started))
-    print(f"{len(pairs)} pairs; OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+    print(f"{len(pairs)} pairs; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     for engine, values in speed.items():
         print(f"{engine:6s} {statistics.median(values):6.1f} pairs/s")
     if len(probs) == 2:

@@ -73,6 +73,7 @@ class BundledEmbedder:
                     from llmquiz.grading.bertconfig import load_tokenizer
                     from llmquiz.grading.npbert import load_numpy_bert as load_bert
                 else:
+                    mdl.one_blas_thread()
                     from llmquiz.grading.bert import load_bert, load_tokenizer
             except ImportError as exc:
                 needs = "numpy" if engine == "numpy" else "torch"

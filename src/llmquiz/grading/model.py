@@ -153,18 +153,23 @@ def _cuda_possible() -> bool:
 
 
 def prepare_environment() -> None:
-    """Offline, quiet and one BLAS thread: set before torch and numpy are first imported."""
+    """Offline and quiet: set before the model's libraries are first imported."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # numpy's BLAS threads and torch's threads fight over the cores: single grades then take
-    # up to 120 ms instead of 15 on 2 cores. numpy's products here are small: one thread.
-    # Only effective before numpy is first imported, which grading is the first to do.
+
+
+def one_blas_thread() -> None:
+    """Where torch runs the model on the CPU, numpy's BLAS threads and torch's fight over the
+    cores (one grade in ten took about 100 ms instead of 15 on 2 cores); numpy's products
+    beside torch are small, so it gets one thread. Only effective before numpy is imported.
+    The numpy engine keeps OpenBLAS's own choice: it is the model there."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def import_sentence_transformers() -> Any:
     prepare_environment()
+    one_blas_thread()
     try:
         import sentence_transformers
         import torch  # noqa: F401
