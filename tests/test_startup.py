@@ -30,6 +30,21 @@ heavy = sorted(m for m in slow if m in sys.modules)
 print(json.dumps({"heavy": heavy, "seconds": time.perf_counter() - started}), file=sys.stderr)
 """
 
+
+def _run_probe(args: list[str], home: Path, timeout: int) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """Run `llmquiz ARGS` under PROBE in a fresh interpreter; its result and what PROBE saw."""
+    env = {**os.environ, "LLMQUIZ_HOME": str(home), "PYTHONPATH": str(REPO / "src")}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    return result, json.loads(result.stderr.strip().splitlines()[-1])
+
+
 LIGHT_COMMANDS = [
     pytest.param(["--help"], id="help"),
     pytest.param(["--version"], id="version"),
@@ -53,17 +68,8 @@ LIGHT_COMMANDS = [
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS)
 def test_light_commands_never_import_torch(args: list[str], tmp_path) -> None:
-    env = {**os.environ, "LLMQUIZ_HOME": str(tmp_path), "PYTHONPATH": str(REPO / "src")}
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    probe = json.loads(result.stderr.strip().splitlines()[-1])
+    result, probe = _run_probe(args, tmp_path, timeout=60)
     assert probe["heavy"] == [], result.stderr
     if "-o" in args:  # the command did its work, not only start
         assert Path(args[args.index("-o") + 1]).stat().st_size > 0, result.stderr
@@ -94,16 +100,7 @@ def test_python_dash_m_is_the_same_program() -> None:
 )
 def test_semantic_grading_on_cpu_never_imports_torch(args: list[str], model_home: Path) -> None:
     """The bundled model and the claim judge run on the numpy engine: torch's 2 s are not paid."""
-    env = {**os.environ, "LLMQUIZ_HOME": str(model_home), "PYTHONPATH": str(REPO / "src")}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    probe = json.loads(result.stderr.strip().splitlines()[-1])
+    result, probe = _run_probe(args, model_home, timeout=120)
     graded = json.loads(result.stdout)
     assert graded["grader"].startswith("semantic"), graded
     assert probe["heavy"] == ["numpy"], result.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from llmquiz.grading.judge import CONTRADICT, SUPPORT
 from llmquiz.grading.judgement import (
     CONTRADICTED,
     COVERED,
@@ -32,8 +33,6 @@ if TYPE_CHECKING:  # numpy is imported only once an answer needs the model
 
     from llmquiz.grading.claims import Claims
     from llmquiz.grading.encoding import Encoded
-
-SUPPORT, CONTRADICT = 0, 1  # columns of the claim judge's probabilities
 
 
 @dataclass

@@ -101,6 +101,11 @@ def disputed(value: float | None, grader: float | None, unit: str = "") -> str:
     return shown
 
 
+def wrong_and_true(lead: str | tuple[str, str], claim: str, correction: str) -> Text:
+    """A wrong claim in italics and what is true instead: "<lead><claim> — actually: <correction>"."""
+    return Text.assemble(lead, (terminal_text(claim), "italic"), " — actually: ", terminal_text(correction))
+
+
 def verdict_text(verdict: str) -> Text:
     return safe(verdict, style=VERDICT_STYLES.get(verdict, ""))
 
@@ -137,15 +142,9 @@ def feedback(question: Question, result: GradeResult | None, console: Console) -
     parts: list[RenderableType] = []
     if result is not None:
         parts.append(Text.assemble(score_bar(result.score, console), "  ", verdict_text(result.verdict)))
-        for wrong in result.wrong_claims:
-            parts.append(
-                Text.assemble(
-                    ("Not right: ", "bold red"),
-                    (terminal_text(wrong.claim), "italic"),
-                    " — actually: ",
-                    terminal_text(wrong.correction),
-                )
-            )
+        parts.extend(
+            wrong_and_true(("Not right: ", "bold red"), w.claim, w.correction) for w in result.wrong_claims
+        )
         if result.missed:
             parts.append(Text("What you missed:", style="bold"))
             parts.extend(safe(f"  - {point}") for point in result.missed)
@@ -233,15 +232,7 @@ def question_detail(question: Question, topic: Topic, console: Console) -> Rende
     parts += [Text("Reference answer:", style="bold"), safe(question.answer)]
     if question.misconceptions:
         parts.append(Text("Common mistakes:", style="bold"))
-        for wrong in question.misconceptions:
-            parts.append(
-                Text.assemble(
-                    "  - ",
-                    (terminal_text(wrong.claim), "italic"),
-                    " — actually: ",
-                    terminal_text(wrong.correction),
-                )
-            )
+        parts.extend(wrong_and_true("  - ", w.claim, w.correction) for w in question.misconceptions)
     if question.key_points:
         parts.append(Text("Key points:", style="bold"))
         parts.extend(safe(f"  - {point}") for point in question.key_points)
