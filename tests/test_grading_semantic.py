@@ -124,9 +124,9 @@ def test_good_beats_partial_beats_traps(question: Question, results: dict[str, G
     good = [score[a["id"]] for a in usable if a["kind"] == "good"]
     partial = [score[a["id"]] for a in usable if a["kind"] == "partial"]
     traps = [score[a["id"]] for a in usable if a["kind"] in TRAPS]
-    assert min(good) > max(partial, default=-1), score
+    assert min(good, default=101) > max(partial, default=-1), score
     assert min(partial, default=101) > max(traps), score
-    assert min(good) > max(traps), score
+    assert min(good, default=101) > max(traps), score
 
 
 @pytest.mark.parametrize(

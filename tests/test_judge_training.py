@@ -79,14 +79,22 @@ def test_the_same_seed_gives_the_same_artifact(tmp_path: Path) -> None:
     assert train("c", 2) != first
 
 
-def test_written_restatements_fit_the_shipped_bank() -> None:
-    """Every key point and misconception of the bank has its written restatements, and they
-    make support, contradiction and neither pairs, the same ones for the same seed."""
+@pytest.mark.parametrize(
+    ("folder", "kind"),
+    [
+        pytest.param(written_module.WRITTEN, "written", id="sentences"),
+        pytest.param(written_module.PASSAGES, "passage", id="passages"),
+    ],
+)
+def test_written_text_fits_the_shipped_bank(folder: Path, kind: str) -> None:
+    """Every key point and misconception of the bank has its written restatements and answer
+    passages, and they make support, contradiction and neither pairs, the same ones for the
+    same seed."""
     questions = [q for q in load_bank([QUESTIONS]).questions if q.kind == "free"]
-    written = written_module.load_written()
-    first, stale = written_module.written_pairs(questions, written, random.Random(5))
+    written = written_module.load_written(folder)
+    first, stale = written_module.written_pairs(questions, written, random.Random(5), kind)
     assert stale == 0
-    assert first == written_module.written_pairs(questions, written, random.Random(5))[0]
+    assert first == written_module.written_pairs(questions, written, random.Random(5), kind)[0]
     missing = [
         q.id
         for q in questions
@@ -96,10 +104,12 @@ def test_written_restatements_fit_the_shipped_bank() -> None:
     ]
     assert missing == []
     by_rule = {p.rule: p.label for p in first}
-    assert by_rule["written-same"] == pairs_module.SUPPORT
-    assert by_rule["written-reversed"] == pairs_module.CONTRADICT
-    assert by_rule["written-other-point"] == pairs_module.NEITHER
-    assert by_rule["written-misconception"] == pairs_module.SUPPORT
+    assert by_rule[f"{kind}-same"] == pairs_module.SUPPORT
+    assert by_rule[f"{kind}-reversed"] == pairs_module.CONTRADICT
+    assert by_rule[f"{kind}-other-point"] == pairs_module.NEITHER
+    assert by_rule[f"{kind}-misconception"] == pairs_module.SUPPORT
+    in_context = [p for p in first if p.rule.endswith("-in-context")]
+    assert (in_context == []) == (kind == "passage")  # a passage carries its own context
 
 
 def test_a_stale_restatement_is_counted_not_used(tmp_path: Path) -> None:

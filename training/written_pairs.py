@@ -41,6 +41,7 @@ from training.judge_pairs import (
 )
 
 WRITTEN = Path(__file__).resolve().parent / "data" / "written"
+PASSAGES = Path(__file__).resolve().parent / "data" / "passages"
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,24 @@ def load_written(folder: Path = WRITTEN) -> dict[str, Restated]:
 
 
 def written_pairs(
-    questions: Sequence[Question], written: dict[str, Restated], rng: random.Random
+    questions: Sequence[Question],
+    written: dict[str, Restated],
+    rng: random.Random,
+    kind: str = "written",
 ) -> tuple[list[Pair], int]:
-    """The pairs for the questions given, and how many written entries no longer fit the bank."""
+    """The pairs for the questions given, and how many written entries no longer fit the bank.
+
+    kind "written" (one-sentence restatements) or "passage" (answer passages of up to three
+    sentences, which carry their own context: they are not put beside a reference sentence).
+    """
     pairs: list[Pair] = []
     stale = 0
+    alone = kind == "passage"
 
     def add(premise: str, hypothesis: str, label: int, rule: str) -> None:
-        pairs.append(Pair(premise.strip(), hypothesis.strip(), label, rule))
+        if alone and rule.endswith("-in-context"):
+            return
+        pairs.append(Pair(premise.strip(), hypothesis.strip(), label, rule.replace("written", kind, 1)))
 
     def beside(sentence: str, others: Sequence[str]) -> str:
         other = rng.choice(others)

@@ -15,7 +15,7 @@ import numpy as np
 from llmquiz.grading import text as tx
 from llmquiz.grading.encoding import Encoded
 
-MAX_JUDGED_WORDS = 40
+MAX_JUDGED_WORDS = 60  # the longest answer passage the judge was trained on
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Claims:
     vecs: np.ndarray  # (claims x D) question-demoted vectors, L2-normalised
     fine: list[int]  # indexes of the smallest claims
     content_tokens: np.ndarray  # the answer's demoted token vectors, normalised
-    judged: list[int]  # indexes of the claims the claim judge reads: one statement each, not the whole answer
+    judged: list[int]  # indexes of the claims the claim judge reads: the answer's sentences
 
 
 def encoded_claims(enc: Encoded, question_stems: frozenset[str]) -> Claims:
@@ -36,16 +36,20 @@ def encoded_claims(enc: Encoded, question_stems: frozenset[str]) -> Claims:
     if whole not in spans:
         spans.append(whole)
     finest = tx.finest_spans(answer)
-    sentences = len(tx.sentence_spans(answer))
+    sentences = tx.sentence_spans(answer)
+    # the judge reads whole sentences (trained on passages of up to three, it needs the
+    # "rather than ..." that a clause split cuts off), and the clauses of an overlong one
+    overlong = [(a, b) for a, b in sentences if len(answer[a:b].split()) > MAX_JUDGED_WORDS]
     vecs, texts, fine, judged = [], [], [], []
     for a, b in spans:
         vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
         if vec is not None:
             if (a, b) in finest:
                 fine.append(len(texts))
-            # the judge was trained on single statements: a whole answer of several sentences
-            # or a very long sentence reads as anything (its clauses are judged instead)
-            if ((a, b) != whole or sentences <= 1) and len(answer[a:b].split()) <= MAX_JUDGED_WORDS:
+            short = len(answer[a:b].split()) <= MAX_JUDGED_WORDS
+            sentence = (a, b) in sentences or ((a, b) == whole and len(sentences) <= 1)
+            inside_overlong = any(s <= a and b <= e and (a, b) != (s, e) for s, e in overlong)
+            if short and (sentence or inside_overlong):
                 judged.append(len(texts))
             vecs.append(vec)
             texts.append(answer[a:b])

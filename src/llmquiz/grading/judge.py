@@ -24,7 +24,7 @@ from llmquiz.errors import ModelError
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
-ARTIFACT_SHA256 = "7b896f4cd1be36234fd12188262f18964123e625a9c5533eeea010cceb6b592f"
+ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74be0c"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32

@@ -10,7 +10,8 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
 - a misconception is repeated when a claim supports it (repeat_at) more than it contradicts
   it and more than that claim supports any key point (repeat_margin);
 - the score factor falls towards claim_floor when the judge finds no key point stated at all
-  (a term list, an echo, an answer about something else).
+  (a term list, an echo, an answer about something else), and by up to doubt_cost as the
+  judge leans towards a wrong claim without being sure of it (doubt_from).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def read_plan(
     points: list[PointJudgement] = []
     right_in: dict[int, float] = {}  # claim -> the most it supports any key point
     point_support: list[float] = []
+    doubt = 0.0  # the most the judge leans towards any key point being contradicted
     for p in plan.points:
         rows = probs[row : row + len(p.candidates)]
         row += len(p.candidates)
@@ -95,6 +97,8 @@ def read_plan(
             evidence_at = int(p.sims.argmax()) if len(p.sims) else None
         if judge_support is not None or p.match <= 0:
             point_support.append(judge_support or 0.0)
+        if judge_support is not None:
+            doubt = max(doubt, against - judge_support)
         # contradicted: the judge is sure of it, or the point's own words come back reversed
         opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
         if p.flipped and not opposed:
@@ -120,10 +124,14 @@ def read_plan(
                 and confidence - right_in.get(claim, 0.0) > s.repeat_margin
             )
             evidence = texts[claim]
+            doubt = max(doubt, confidence - max(float(rows[best, CONTRADICT]), right_in.get(claim, 0.0)))
         else:
             confidence, repeated, evidence = 0.0, False, None
         wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
     factor = plan.factor
+    if s.doubt_cost and doubt > s.doubt_from:
+        # below certainty the judge's lean still says something: a soft cost, growing with it
+        factor *= 1 - s.doubt_cost * min(1.0, (doubt - s.doubt_from) / (1 - s.doubt_from))
     if point_support and any(p.candidates for p in plan.points):
         # a list of terms, an echo, an answer about something else: no point is stated
         stated = max(min(1.0, js / s.support_full_at) for js in point_support)

@@ -288,7 +288,7 @@ class SemanticGrader:
         keyed = bool(side.question.key_points)
         read = self._judge is not None and s.judge_points and (keyed or s.judge_reference)
         best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
-        to_judge = {i for i in best_first[: s.judged_points] if matches[i] > 0} if read else set()
+        to_judge = {i for i in best_first[: s.judged_points] if matches[i] > s.judge_from} if read else set()
         for index, (point, (_, sims), match) in enumerate(zip(side.points, supports, matches, strict=True)):
             flipped, flip_at = False, None
             if s.polarity and match >= s.covered_at and len(claims.fine):

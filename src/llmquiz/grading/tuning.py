@@ -34,13 +34,16 @@ class GraderSettings:
     judge: bool = True  # read the bank's misconceptions with the claim judge
     judge_points: bool = True  # ... and the key points too
     judge_reference: bool = False  # ... and, where there are no key points, the reference's sentences
-    candidates: int = 2  # answer claims the judge reads per statement (the closest ones)
+    candidates: int = 1  # answer claims the judge reads per statement (the closest ones)
     judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
+    judge_from: float = 0.3  # ... and only those whose bi-encoder match is above this
     support_full_at: float = 0.5  # the judge's support probability that counts as full support
     claim_floor: float = 0.3  # score factor when the judge finds no key point stated at all
     contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
     contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
     repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
-    repeat_margin: float = 0.0  # ... and by how much more the clause supports it than any key point
-    misconception_gate: float = 0.3  # cosine below which a claim is not read against a misconception
+    repeat_margin: float = 0.3  # ... and by how much more the clause supports it than any key point
+    doubt_cost: float = 0.7  # share of the score lost as the judge leans fully towards a wrong claim
+    doubt_from: float = 0.6  # ... counting only a lean (contradiction minus support) above this
+    misconception_gate: float = 0.4  # cosine below which a claim is not read against a misconception
     rules: ScoreRules = field(default_factory=ScoreRules)

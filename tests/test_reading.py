@@ -1,0 +1,59 @@
+"""Reading the claim judge's probabilities into judgements and a score factor (reading.py).
+
+The probabilities are given here, so these tests pin down the reading rules themselves; the
+judge's own behaviour is tested with the real model in test_wrong_claims.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from llmquiz.grading.claims import Claims
+from llmquiz.grading.judgement import CONTRADICTED, COVERED
+from llmquiz.grading.reading import Plan, PointPlan, WrongPlan, read_plan
+from llmquiz.grading.tuning import GraderSettings
+
+CLAIMS = ["The cache keeps keys and values.", "It also keeps the queries."]
+
+
+def plan_of(point_probs: list[float], wrong_probs: list[float] | None = None) -> tuple[Plan, np.ndarray]:
+    claims = Claims(CLAIMS, np.zeros((2, 4), dtype=np.float32), [0, 1], np.zeros((0, 4)), [0, 1])
+    plan = Plan(side=None, enc=None, claims=claims)  # type: ignore[arg-type]
+    plan.points.append(PointPlan("it caches keys and values", 0.9, False, None, [0], np.array([0.9, 0.2])))
+    rows = [point_probs]
+    if wrong_probs is not None:
+        plan.misconceptions.append(WrongPlan("it caches queries too", "queries are never cached", [0]))
+        rows.append(wrong_probs)
+    plan.pairs = [("x", "y")] * len(rows)
+    return plan, np.array(rows, dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("probs", "factor"),
+    [
+        pytest.param([0.9, 0.05, 0.05], 1.0, id="supported-no-cost"),
+        pytest.param([0.15, 0.75, 0.10], 1.0, id="lean-below-doubt-from"),
+        pytest.param([0.05, 0.85, 0.10], 1 - 0.7 * 0.5, id="lean-half-way"),
+    ],
+)
+def test_the_judges_lean_costs_a_share_of_the_score(probs: list[float], factor: float) -> None:
+    plan, rows = plan_of(probs)
+    settings = GraderSettings(claim_floor=1.0)  # only the lean moves the factor here
+    points, _, got = read_plan(plan, rows, settings)
+    assert got == pytest.approx(factor, abs=1e-6)
+    assert points[0].status != CONTRADICTED  # not sure enough to mark the point itself
+    _, _, without = read_plan(plan, rows, replace(settings, doubt_cost=0.0))
+    assert without == pytest.approx(1.0)
+
+
+def test_a_claim_that_states_a_point_as_well_is_not_a_repeated_misconception() -> None:
+    # the claim supports the key point (0.87) nearly as much as the misconception (0.91)
+    plan, rows = plan_of([0.87, 0.1, 0.03], [0.91, 0.05, 0.04])
+    points, wrongs, _ = read_plan(plan, rows, GraderSettings())
+    assert points[0].status == COVERED
+    assert not wrongs[0].repeated
+    _, wrongs, _ = read_plan(plan, rows, GraderSettings(repeat_margin=0.0))
+    assert wrongs[0].repeated
