@@ -32,19 +32,20 @@ def plan_of(point_probs: list[float], wrong_probs: list[float] | None = None) ->
 
 
 @pytest.mark.parametrize(
-    ("probs", "factor"),
+    ("probs", "factor", "covered"),
     [
-        pytest.param([0.9, 0.05, 0.05], 1.0, id="supported-no-cost"),
-        pytest.param([0.15, 0.75, 0.10], 1.0, id="lean-below-doubt-from"),
-        pytest.param([0.05, 0.85, 0.10], 1 - 0.7 * 0.5, id="lean-half-way"),
+        pytest.param([0.9, 0.05, 0.05], 1.0, True, id="supported-no-cost"),
+        pytest.param([0.15, 0.75, 0.10], 1.0, True, id="lean-below-doubt-from"),
+        pytest.param([0.05, 0.85, 0.10], 1 - 0.7 * 0.5, False, id="lean-half-way"),
     ],
 )
-def test_the_judges_lean_costs_a_share_of_the_score(probs: list[float], factor: float) -> None:
+def test_the_judges_lean_costs_a_share_of_the_score(probs: list[float], factor: float, covered: bool) -> None:
     plan, rows = plan_of(probs)
     settings = GraderSettings(claim_floor=1.0)  # only the lean moves the factor here
     points, _, got = read_plan(plan, rows, settings)
     assert got == pytest.approx(factor, abs=1e-6)
     assert points[0].status != CONTRADICTED  # not sure enough to mark the point itself
+    assert (points[0].status == COVERED) == covered  # ... but a point leaned against is not covered
     _, _, without = read_plan(plan, rows, replace(settings, doubt_cost=0.0))
     assert without == pytest.approx(1.0)
 

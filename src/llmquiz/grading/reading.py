@@ -97,8 +97,8 @@ def read_plan(
             evidence_at = int(p.sims.argmax()) if len(p.sims) else None
         if judge_support is not None or p.match <= 0:
             point_support.append(judge_support or 0.0)
-        if judge_support is not None:
-            doubt = max(doubt, against - judge_support)
+        lean = against - judge_support if judge_support is not None else 0.0
+        doubt = max(doubt, lean)
         # contradicted: the judge is sure of it, or the point's own words come back reversed
         opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
         if p.flipped and not opposed:
@@ -106,7 +106,8 @@ def read_plan(
         evidence = texts[evidence_at] if evidence_at is not None else None
         if opposed:
             points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))
-        elif p.match >= s.covered_at:
+        elif p.match >= s.covered_at and lean <= s.doubt_from:
+            # a point the judge leans against is not shown as covered, sure of it or not
             points.append(PointJudgement(p.point, COVERED, p.match, against, evidence))
         else:
             points.append(PointJudgement(p.point, MISSING, p.match, against, evidence))
