@@ -1,4 +1,4 @@
-"""Training pairs for the claim judge from written restatements of the bank (training/data/written/).
+"""Training pairs for the claim judge from written text about the bank (training/data/).
 
 The rule pairs (judge_pairs.py) change a point by a word: "not" inserted, two terms swapped.
 Learners get things wrong in whole sentences ("the order of steps is laid down in the code"
@@ -17,6 +17,9 @@ purpose, from the bank alone (no graded answers). From them:
   own sentences.
 - neither: another point's `same` or `reversed` against a point; the `same` of a point the
   correction does not restate against a claim.
+
+The answer passages (training/data/passages/) have the same shape and make the same pairs,
+except that a passage is never put beside a reference sentence: it carries its own context.
 
 Entries whose point or claim the bank no longer has are skipped (the count is reported).
 """
@@ -82,6 +85,8 @@ def written_pairs(
     alone = kind == "passage"
 
     def add(premise: str, hypothesis: str, label: int, rule: str) -> None:
+        # passages drop their in-context pairs here, after those pairs' random draws were made:
+        # the draws stay those the shipped artifact was trained with
         if alone and rule.endswith("-in-context"):
             return
         pairs.append(Pair(premise.strip(), hypothesis.strip(), label, rule.replace("written", kind, 1)))

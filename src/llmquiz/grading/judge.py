@@ -26,7 +26,7 @@ from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
 ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74be0c"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
-MAX_TOKENS = 128  # a clause and a statement; longer pairs are cut, the longer text first
+MAX_TOKENS = 128  # a sentence (at most 60 words) and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 32
 SUPPORT, CONTRADICT = 0, 1  # columns of judge(): support, contradict, neither
 

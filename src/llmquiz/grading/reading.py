@@ -78,7 +78,7 @@ def read_plan(
     points: list[PointJudgement] = []
     right_in: dict[int, float] = {}  # claim -> the most it supports any key point
     point_support: list[float] = []
-    doubt = 0.0  # the most the judge leans towards any key point being contradicted
+    doubt = 0.0  # the most the judge leans towards a wrong claim: a point contradicted, a misconception held
     for p in plan.points:
         rows = probs[row : row + len(p.candidates)]
         row += len(p.candidates)
@@ -100,7 +100,7 @@ def read_plan(
         lean = against - judge_support if judge_support is not None else 0.0
         doubt = max(doubt, lean)
         # contradicted: the judge is sure of it, or the point's own words come back reversed
-        opposed = against >= s.contradict_at and against - (judge_support or 0.0) > s.contradict_margin
+        opposed = against >= s.contradict_at and lean > s.contradict_margin
         if p.flipped and not opposed:
             against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
         evidence = texts[evidence_at] if evidence_at is not None else None
