@@ -112,6 +112,27 @@ def test_written_text_fits_the_shipped_bank(folder: Path, kind: str) -> None:
     assert (in_context == []) == (kind == "passage")  # a passage carries its own context
 
 
+def test_learner_sentences_fit_the_shipped_bank() -> None:
+    """Every key point has one correct learner sentence and two wrong ones, which make support,
+    contradiction and neither pairs, the same ones for the same seed."""
+    questions = [q for q in load_bank([QUESTIONS]).questions if q.kind == "free"]
+    variants = written_module.load_variants()
+    first, stale = written_module.variant_pairs(questions, variants, random.Random(5))
+    assert stale == 0
+    assert first == written_module.variant_pairs(questions, variants, random.Random(5))[0]
+    incomplete = [
+        q.id
+        for q in questions
+        if set(variants.get(q.id, {})) != set(q.key_points)
+        or any(len(wrong) != 2 for _, wrong in variants[q.id].values())
+    ]
+    assert incomplete == []
+    labels = {p.rule: p.label for p in first}
+    assert labels["variant-same"] == pairs_module.SUPPORT
+    assert labels["variant-reversed"] == pairs_module.CONTRADICT
+    assert labels["variant-other-point"] == pairs_module.NEITHER
+
+
 def test_a_stale_restatement_is_counted_not_used(tmp_path: Path) -> None:
     questions = [q for q in load_bank([QUESTIONS / "rag.yaml"]).questions if q.kind == "free"]
     q = questions[0]

@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path, default=REPO.parent / "shared" / "seeds")
     parser.add_argument("--written", type=Path, default=REPO / "training" / "data" / "written")
     parser.add_argument("--passages", type=Path, default=REPO / "training" / "data" / "passages")
+    parser.add_argument(
+        "--variants",
+        type=Path,
+        default=None,
+        help="also train on the learner sentences (training/data/variants; not in the shipped judge)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--max-pairs", type=int, default=0, help="train on the first N pairs only (tests)")
@@ -86,9 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     similar = _seed_similarity(bert, tokenizer, questions, seeds, torch, mean_pool)
     train_q = [q for q in questions if q.id not in held]
     test_q = [q for q in questions if q.id in held]
-    written = [("written", written_pairs.load_written(args.written))]
+    written: list[tuple[str, Any]] = [("written", written_pairs.load_written(args.written))]
     if args.passages.is_dir():
         written.append(("passage", written_pairs.load_written(args.passages)))
+    if args.variants is not None:
+        written.append(("variant", written_pairs.load_variants(args.variants)))
     rule_pairs = judge_pairs.build_pairs(train_q, seeds, rng, similar)
     pairs = _mixed(rule_pairs, train_q, written, rng, args.written_weight)
     test_rng = random.Random(args.seed + 1)
@@ -151,7 +159,10 @@ def _mixed(
     than the rules' one-word changes, and far scarcer)."""
     extra: list[Pair] = []
     for kind, restated in written:
-        more, stale = written_pairs.written_pairs(questions, restated, rng, kind)
+        if kind == "variant":
+            more, stale = written_pairs.variant_pairs(questions, restated, rng)
+        else:
+            more, stale = written_pairs.written_pairs(questions, restated, rng, kind)
         extra += more
         if stale:
             print(f"{stale} {kind} entries no longer match the bank and were skipped")

@@ -21,6 +21,12 @@ purpose, from the bank alone (no graded answers). From them:
 The answer passages (training/data/passages/) have the same shape and make the same pairs,
 except that a passage is never put beside a reference sentence: it carries its own context.
 
+The learner sentences (training/data/variants/) hold per key point one more correct sentence
+(often true with a "not" in it, so that a negation word alone is no sign of a reversal) and two
+wrong ones with different kinds of error (a direction flipped, two numbers exchanged, roles
+swapped, a casual denial, hard said to be easy, cause and effect reversed), one of them inside
+an otherwise true sentence: the judge reads an answer one sentence at a time.
+
 Entries whose point or claim the bank no longer has are skipped (the count is reported).
 """
 
@@ -45,6 +51,7 @@ from training.judge_pairs import (
 
 WRITTEN = Path(__file__).resolve().parent / "data" / "written"
 PASSAGES = Path(__file__).resolve().parent / "data" / "passages"
+VARIANTS = Path(__file__).resolve().parent / "data" / "variants"
 
 
 @dataclass(frozen=True)
@@ -138,4 +145,57 @@ def written_pairs(
             beside_truths = [s for p, s, _ in known if p != point]
             for truth in rng.sample(beside_truths, min(1, len(beside_truths))):
                 add(truth, wrong.claim, NEITHER, "written-truth-beside-misconception")
+    return pairs, stale
+
+
+Variants = dict[str, dict[str, tuple[str, tuple[str, ...]]]]
+
+
+def load_variants(folder: Path = VARIANTS) -> Variants:
+    """Question id -> point -> (a correct sentence, the wrong sentences), from the folder's YAML files."""
+    out: Variants = {}
+    for path in sorted(folder.glob("*.yaml")):
+        data, problems = parse_yaml(read_text_file(path), str(path))
+        if problems:
+            raise ValueError(f"{problems[0].file}:{problems[0].line}: {problems[0].message}")
+        for entry in data["questions"]:
+            out[entry["id"]] = {
+                p["point"]: (p["same"], tuple(p["reversed"])) for p in entry.get("points") or []
+            }
+    return out
+
+
+def variant_pairs(
+    questions: Sequence[Question], variants: Variants, rng: random.Random
+) -> tuple[list[Pair], int]:
+    """The learner sentences' pairs for the questions given, and how many entries no longer fit.
+
+    support: the correct sentence for its point; contradict: each wrong sentence against its
+    point; both also against the reference sentence that states the point (half the time);
+    neither: another point's sentences against a point.
+    """
+    pairs: list[Pair] = []
+    stale = 0
+    for q in questions:
+        of_question = variants.get(q.id)
+        if of_question is None:
+            continue
+        stale += len(set(of_question) - set(q.key_points))
+        known = [(p, *of_question[p]) for p in q.key_points if p in of_question]
+        context = reference_sentences(q)
+        for point, same, wrong in known:
+            pairs.append(Pair(same.strip(), point, SUPPORT, "variant-same"))
+            pairs += [Pair(w.strip(), point, CONTRADICT, "variant-reversed") for w in wrong]
+            stated, score = best_sentence(point, context)
+            if score >= 0.5 and len(stated.split()) <= 40 and rng.random() < 0.5:
+                wrong_one = rng.choice(wrong).strip()
+                pairs.append(Pair(same.strip(), stated, SUPPORT, "variant-same-for-sentence"))
+                pairs.append(Pair(wrong_one, stated, CONTRADICT, "variant-reversed-for-sentence"))
+            others = [(s, w) for p, s, w in known if p != point and overlap(point, p) < 0.5]
+            if others:
+                other_same, other_wrong = rng.choice(others)
+                pairs.append(Pair(other_same.strip(), point, NEITHER, "variant-other-point"))
+                if rng.random() < 0.5:
+                    other_one = rng.choice(other_wrong).strip()
+                    pairs.append(Pair(other_one, point, NEITHER, "variant-other-reversed"))
     return pairs, stale
