@@ -61,7 +61,7 @@ class SlowLoading:
 
 
 real = context.Context.grader
-context.Context.grader = lambda self, kind=None: SlowLoading(real(self, kind))
+context.Context.grader = lambda self, kind=None, **how: SlowLoading(real(self, kind, **how))
 from llmquiz.cli import main
 
 sys.argv[0] = "llmquiz"

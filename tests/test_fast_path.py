@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from llmquiz.bank import load_bank
-from llmquiz.grading.embedder import BundledEmbedder, SentenceTransformerEmbedder, make_embedder
+from llmquiz.grading.embedder import (
+    TORCH_FROM,
+    BundledEmbedder,
+    SentenceTransformerEmbedder,
+    engine_for_batch,
+    make_embedder,
+)
 
 from .conftest import QUESTIONS
 
@@ -58,6 +64,26 @@ def test_the_numpy_engine_is_the_default_on_cpu(tmp_path: Path) -> None:
     embedder = BundledEmbedder("cpu", tmp_path)
     embedder.load()
     assert (embedder.engine, embedder.device) == ("numpy", "cpu")
+
+
+@pytest.mark.parametrize(
+    ("answers", "device", "engine"),
+    [
+        pytest.param(1, "cpu", "auto", id="one-answer"),
+        pytest.param(TORCH_FROM - 1, "auto", "auto", id="below-the-batch-size"),
+        pytest.param(TORCH_FROM, "auto", "torch", id="a-large-batch"),
+        pytest.param(TORCH_FROM, "cuda", "auto", id="cuda-is-torch-anyway"),
+    ],
+)
+def test_a_large_batch_grades_on_torch(answers: int, device: str, engine: str, tmp_path: Path) -> None:
+    """Importing torch (2 s) pays for itself over a large batch, never for a few answers."""
+    assert engine_for_batch(answers, device) == engine
+    if engine == "torch":
+        from llmquiz.grading import make_grader
+
+        grader = make_grader(home=tmp_path, device=device, engine=engine)
+        grader.load()
+        assert grader._embedder.engine == grader._judge._engine == "torch"  # type: ignore[attr-defined]
 
 
 def test_sentence_vectors_agree(both: tuple[list, list]) -> None:

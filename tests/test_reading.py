@@ -58,3 +58,24 @@ def test_a_claim_that_states_a_point_as_well_is_not_a_repeated_misconception() -
     assert not wrongs[0].repeated
     _, wrongs, _ = read_plan(plan, rows, GraderSettings(repeat_margin=0.0))
     assert wrongs[0].repeated
+
+
+@pytest.mark.parametrize(
+    ("keyed", "against"),
+    [
+        pytest.param(True, 0.8, id="key-point"),
+        pytest.param(False, 0.6, id="reference-sentence"),
+    ],
+)
+def test_a_point_reversed_by_its_words_is_contradicted_with_its_own_confidence(
+    keyed: bool, against: float
+) -> None:
+    """A key point is one claim: its words reversed make the grader surer than a reference
+    sentence's (which often holds several claims) do."""
+    plan, rows = plan_of([0.5, 0.3, 0.2])
+    plan.keyed = keyed
+    plan.points[0] = replace(plan.points[0], flipped=True, flip_at=1)
+    points, _, _ = read_plan(plan, rows, GraderSettings())
+    assert points[0].status == CONTRADICTED
+    assert points[0].against == pytest.approx(against)
+    assert points[0].evidence == CLAIMS[1]

@@ -54,9 +54,11 @@ class Context:
             self._bank = load_bank(self.banks)
         return self._bank
 
-    def grader(self, kind: str | None = None) -> Grader:
-        """A grader as the options ask; nothing heavy is imported until its load()."""
+    def grader(self, kind: str | None = None, *, answers: int = 1) -> Grader:
+        """A grader as the options ask, for about `answers` answers; nothing heavy is imported
+        until its load()."""
         from llmquiz.grading import make_grader
+        from llmquiz.grading.embedder import engine_for_batch
 
         if (
             self.model
@@ -72,4 +74,5 @@ class Context:
             device=self.device,
             home=self.home,
             neighbours=bank.questions,
+            engine=engine_for_batch(answers, self.device),
         )

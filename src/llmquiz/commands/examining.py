@@ -54,12 +54,13 @@ def _ignore(step: str) -> None:
     return None
 
 
-def loaded_grader(context: Context, on_step: Callable[[str], None] | None = None) -> Grader:
-    """The grader, loaded now; a pipeline never silently switches to another grading method.
+def loaded_grader(context: Context, on_step: Callable[[str], None] | None = None, answers: int = 1) -> Grader:
+    """The grader for about `answers` answers, loaded now; a pipeline never silently switches
+    to another grading method.
 
     `on_step` hears each loading step (grading.progress), to tell the user what is slow.
     """
-    grader = context.grader()
+    grader = context.grader(answers=answers)
     try:
         with progress.listening(on_step or _ignore):
             grader.load()
@@ -121,7 +122,7 @@ def _exam_from_file(context: Context, options: ExamOptions, progress: Progress |
     bank = context.bank()
     answers = load_answers(options.answers, bank)  # type: ignore[arg-type]
     questions = select_exam(bank, options.topics, options.count, options.seed, answers)
-    grader = loaded_grader(context)
+    grader = loaded_grader(context, answers=len(answers))
     report = grade_exam(questions, answers, grader, options.pass_mark, progress)
     session = new_session_id()
     for item in report.items:
@@ -221,4 +222,4 @@ def run_calibration(
     from llmquiz.grading.calibrate import calibrate, read_graded_csv
 
     rows = read_graded_csv(csv_file, gold)
-    return Calibration(calibrate(rows, loaded_grader(context), progress))
+    return Calibration(calibrate(rows, loaded_grader(context, answers=len(rows)), progress))

@@ -35,8 +35,13 @@ def make_grader(
     device: str = "auto",
     home: Path,
     neighbours: Sequence[Question] = (),
+    engine: str = "auto",
 ) -> Grader:
-    """A grader of the given kind. Constructing it is cheap; `load()` does the heavy work."""
+    """A grader of the given kind. Constructing it is cheap; `load()` does the heavy work.
+
+    engine: the bundled model's forward pass, "auto" (numpy on CPU, torch on cuda), "numpy" or
+    "torch" (grading.embedder.engine_for_batch chooses for a batch of answers).
+    """
     if kind == "lexical":
         from llmquiz.grading.lexical import LexicalGrader
 
@@ -46,5 +51,5 @@ def make_grader(
             raise BadInputError(f"unknown device {device!r}: use {', '.join(DEVICES)}")
         from llmquiz.grading.semantic import SemanticGrader
 
-        return SemanticGrader(model=model, device=device, home=home, neighbours=neighbours)
+        return SemanticGrader(model=model, device=device, home=home, neighbours=neighbours, engine=engine)
     raise BadInputError(f"unknown grader {kind!r}: use {' or '.join(GRADER_KINDS)}")

@@ -63,6 +63,7 @@ class Plan:
     points: list[PointPlan] = field(default_factory=list)
     misconceptions: list[WrongPlan] = field(default_factory=list)
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    keyed: bool = True  # the bank's key points; False: the reference's sentences stand in (a CSV)
     reference: float = 0.0
     factor: float = 1.0
     cap: float | None = None
@@ -79,6 +80,9 @@ def read_plan(
     right_in: dict[int, float] = {}  # claim -> the most it supports any key point
     point_support: list[float] = []
     doubt = 0.0  # the most the judge leans towards a wrong claim: a point contradicted, a misconception held
+    # a key point states one claim; a reference sentence standing in for key points (a CSV) often
+    # several, so a word of it reversed in the answer is less sure to reverse what matters
+    flip_confidence = s.polarity_confidence if plan.keyed else s.sentence_polarity_confidence
     for p in plan.points:
         rows = probs[row : row + len(p.candidates)]
         row += len(p.candidates)
@@ -102,7 +106,7 @@ def read_plan(
         # contradicted: the judge is sure of it, or the point's own words come back reversed
         opposed = against >= s.contradict_at and lean > s.contradict_margin
         if p.flipped and not opposed:
-            against, evidence_at, opposed = s.polarity_confidence, p.flip_at, True
+            against, evidence_at, opposed = flip_confidence, p.flip_at, True
         evidence = texts[evidence_at] if evidence_at is not None else None
         if opposed:
             points.append(PointJudgement(p.point, CONTRADICTED, 0.0, against, evidence))

@@ -85,9 +85,10 @@ class SemanticGrader:
         *,
         embedder: Embedder | None = None,
         settings: GraderSettings | None = None,
+        engine: str = "auto",
     ) -> None:
         cache_dir = Path(home) / "cache" if home is not None else None
-        self._embedder: Embedder = embedder or make_embedder(model, device, cache_dir)
+        self._embedder: Embedder = embedder or make_embedder(model, device, cache_dir, engine)
         self.model_name = self._embedder.name
         self.name = f"semantic:{self.model_name}"
         self.settings = settings or GraderSettings()
@@ -109,7 +110,10 @@ class SemanticGrader:
                     from llmquiz.grading.judge import ClaimJudge
 
                     progress.report(progress.JUDGE)
-                    self._judge = ClaimJudge(device=getattr(self._embedder, "device", None) or "cpu")
+                    self._judge = ClaimJudge(
+                        device=getattr(self._embedder, "device", None) or "cpu",
+                        engine=getattr(self._embedder, "engine", "auto"),  # the embedder's, once loaded
+                    )
                     self._judge.load()
                 self._loaded = True
 
@@ -281,11 +285,11 @@ class SemanticGrader:
         answer = enc.text
         claims = encoded_claims(enc, side.stems)
         ans_tok = claims.content_tokens
-        plan = Plan(side=side, enc=enc, claims=claims)
-        supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
-        matches = [_ramp(support, s.low, s.high) for support, _ in supports]
         # without key points (a CSV), the reference's own sentences stand in for them
         keyed = bool(side.question.key_points)
+        plan = Plan(side=side, enc=enc, claims=claims, keyed=keyed)
+        supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
+        matches = [_ramp(support, s.low, s.high) for support, _ in supports]
         read = self._judge is not None and s.judge_points and (keyed or s.judge_reference)
         best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
         to_judge = {i for i in best_first[: s.judged_points] if matches[i] > s.judge_from} if read else set()

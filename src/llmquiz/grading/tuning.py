@@ -30,7 +30,8 @@ class GraderSettings:
     keyword_cost: float = 0.15  # share of the score lost when no bank keyword is mentioned
     neighbours: bool = True
     polarity: bool = True  # the word-level reversal check beside the judge
-    polarity_confidence: float = 0.6  # how sure a word-level reversal makes the grader
+    polarity_confidence: float = 0.8  # how sure a key point reversed by its words makes the grader
+    sentence_polarity_confidence: float = 0.6  # ... a reference sentence standing in for key points
     judge: bool = True  # read the bank's misconceptions with the claim judge
     judge_points: bool = True  # ... and the key points too
     judge_reference: bool = False  # ... and, where there are no key points, the reference's sentences
