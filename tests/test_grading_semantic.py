@@ -239,3 +239,56 @@ def test_cuda_grades_like_cpu(model_home: Path) -> None:
     on_gpu = [r.score for r in cuda.grade_many(items)]
     on_cpu = [r.score for r in cpu.grade_many(items)]
     assert all(abs(a - b) <= 2 for a, b in zip(on_gpu, on_cpu, strict=True))
+
+
+def _csv_question(qid: str, question: str, reference: str) -> Question:
+    return Question(id=qid, topic="csv", question=question, answer=reference)
+
+
+KV_CACHE = _csv_question(
+    "csv-kv-cache",
+    "What does the KV cache store during LLM inference, and why?",
+    "During autoregressive decoding the KV cache stores the key and value vectors of every "
+    "previous token in every attention layer, so that each new token only computes its own "
+    "query, key and value and attends to the cached ones instead of recomputing them.",
+)
+LINKED_LIST = _csv_question(
+    "csv-linked-list",
+    "What is the difference between an array and a linked list?",
+    "An array stores its elements contiguously, so indexing is constant time but inserting in "
+    "the middle shifts elements; a linked list stores nodes with pointers, so insertion is "
+    "constant time once you hold the node but reaching the i-th element takes linear time.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "judged"),
+    [
+        pytest.param(
+            KV_CACHE,
+            "The KV cache stores nothing; keys and values are recomputed at every step.",
+            True,
+            id="on-the-banks-subjects",
+        ),
+        pytest.param(
+            LINKED_LIST,
+            "A linked list has constant-time indexing, while an array needs linear time.",
+            False,
+            id="a-programming-course",
+        ),
+    ],
+)
+def test_without_key_points_the_judge_reads_only_on_its_own_subjects(
+    model_home: Path, question: Question, answer: str, judged: bool
+) -> None:
+    """A CSV has no key points: the judge reads the reference's sentences when the reference is
+    about the shipped bank's subjects, and not elsewhere (where it misreads them)."""
+    from dataclasses import replace
+
+    def score(domain_at: float) -> int:
+        g = make_grader("semantic", device="cpu", home=model_home)
+        g.settings = replace(g.settings, judge_domain_at=domain_at)  # type: ignore[attr-defined]
+        return g.grade(question, answer).score
+
+    gated, never = score(0.45), score(1.01)
+    assert (gated < never) if judged else (gated == never)

@@ -73,6 +73,7 @@ class _Side:
     reference_vec: Any  # the reference's plain sentence vector
     neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
     statements: tuple[str, ...]  # key points and reference clauses
+    in_domain: bool = True  # about what the claim judge was trained on (the shipped bank's subjects)
 
 
 class SemanticGrader:
@@ -98,6 +99,7 @@ class SemanticGrader:
         self._sides: dict[tuple[str, str, str, tuple[str, ...]], _Side] = {}
         self._lock = threading.RLock()
         self._loaded = False
+        self._domain_vecs: Any = None  # the shipped bank's reference vectors, once a question needs them
 
     # -- lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
@@ -128,11 +130,18 @@ class SemanticGrader:
             for q in todo:
                 texts.extend([*key_points_of(q), q.answer, *(m.claim for m in q.misconceptions)])
                 texts.extend(n.answer for n in self._neighbours_of(q))
+            unkeyed = any(not q.key_points for q in todo)
+            if unkeyed and self._domain_vecs is None and self._judge is not None:
+                texts.extend(self._domain_references())
             missing = self._cache.missing(texts)
             if missing:
                 progress.report(progress.EMBED)
                 self._cache.put(self._embedder.encode(missing))
                 self._cache.save()
+            if unkeyed and self._domain_vecs is None and self._judge is not None:
+                import numpy as np
+
+                self._domain_vecs = np.stack([self._encoded(t).vec for t in self._domain_references()])
             for q in todo:
                 self._sides[self._key(q)] = self._build_side(q)
 
@@ -211,6 +220,14 @@ class SemanticGrader:
         vec = enc.pooled(mask)
         return _Unit(text, tok, vec if vec is not None else enc.vec)
 
+    @staticmethod
+    def _domain_references() -> list[str]:
+        """The shipped bank's references: the subjects the claim judge was trained on."""
+        from llmquiz.bank import load_bank
+        from llmquiz.paths import shipped_bank_dir
+
+        return [q.answer for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free"]
+
     def _build_side(self, q: Question) -> _Side:
         import numpy as np
 
@@ -223,6 +240,12 @@ class SemanticGrader:
         # a neighbour saying nearly the same as this reference is not a different concept
         vecs = [v for v in vecs if float(v @ own) < 0.8]
         neighbour_vecs = np.stack(vecs) if vecs else np.zeros((0, len(own)), dtype=np.float32)
+        # without key points the judge reads the reference's sentences only on the subjects it was
+        # trained on: on others (programming courses) it misreads them (README: the CSV case)
+        in_domain = bool(q.key_points) or (
+            self._domain_vecs is not None
+            and float((self._domain_vecs @ own).max()) >= self.settings.judge_domain_at
+        )
         return _Side(
             question=q,
             stems=stems,
@@ -236,6 +259,7 @@ class SemanticGrader:
                     [*key_points_of(q), *(q.answer[a:b] for a, b in sorted(tx.finest_spans(q.answer)))]
                 )
             ),
+            in_domain=in_domain,
         )
 
     def _side(self, q: Question) -> _Side:
@@ -290,7 +314,7 @@ class SemanticGrader:
         plan = Plan(side=side, enc=enc, claims=claims, keyed=keyed)
         supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
         matches = [_ramp(support, s.low, s.high) for support, _ in supports]
-        read = self._judge is not None and s.judge_points and (keyed or s.judge_reference)
+        read = self._judge is not None and s.judge_points and (keyed or s.judge_reference or side.in_domain)
         best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
         to_judge = {i for i in best_first[: s.judged_points] if matches[i] > s.judge_from} if read else set()
         for index, (point, (_, sims), match) in enumerate(zip(side.points, supports, matches, strict=True)):

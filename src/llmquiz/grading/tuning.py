@@ -34,7 +34,8 @@ class GraderSettings:
     sentence_polarity_confidence: float = 0.6  # ... a reference sentence standing in for key points
     judge: bool = True  # read the bank's misconceptions with the claim judge
     judge_points: bool = True  # ... and the key points too
-    judge_reference: bool = False  # ... and, where there are no key points, the reference's sentences
+    judge_reference: bool = False  # ... and, where there are no key points, always the reference's sentences
+    judge_domain_at: float = 0.45  # ... or when the reference is this close to one of the shipped bank's
     candidates: int = 1  # answer claims the judge reads per statement (the closest ones)
     judged_points: int = 6  # key points the judge reads: those the answer matches best (a bank has at most 6)
     judge_from: float = 0.3  # ... and only those whose bi-encoder match is above this
