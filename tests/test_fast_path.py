@@ -71,19 +71,30 @@ def test_the_numpy_engine_is_the_default_on_cpu(tmp_path: Path) -> None:
     [
         pytest.param(1, "cpu", "auto", id="one-answer"),
         pytest.param(TORCH_FROM - 1, "auto", "auto", id="below-the-batch-size"),
-        pytest.param(TORCH_FROM, "auto", "torch", id="a-large-batch"),
+        pytest.param(TORCH_FROM, "auto", "batch", id="a-large-batch"),
         pytest.param(TORCH_FROM, "cuda", "auto", id="cuda-is-torch-anyway"),
     ],
 )
 def test_a_large_batch_grades_on_torch(answers: int, device: str, engine: str, tmp_path: Path) -> None:
     """Importing torch (2 s) pays for itself over a large batch, never for a few answers."""
     assert engine_for_batch(answers, device) == engine
-    if engine == "torch":
+    if engine == "batch":
         from llmquiz.grading import make_grader
 
         grader = make_grader(home=tmp_path, device=device, engine=engine)
         grader.load()
         assert grader._embedder.engine == grader._judge._engine == "torch"  # type: ignore[attr-defined]
+
+
+def test_a_large_batch_without_a_working_torch_grades_on_numpy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmquiz.grading import embedder as embedder_module
+
+    monkeypatch.setattr(embedder_module, "_torch_imports", lambda: False)
+    embedder = BundledEmbedder("cpu", tmp_path, engine=engine_for_batch(TORCH_FROM, "cpu"))
+    embedder.load()
+    assert embedder.engine == "numpy"
 
 
 def test_sentence_vectors_agree(both: tuple[list, list]) -> None:

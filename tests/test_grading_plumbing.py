@@ -206,3 +206,24 @@ def test_unknown_model_name_is_a_clear_model_error(tmp_path: Path) -> None:
     g = make_grader("semantic", model="no-such-org/no-such-model-xyz", device="cpu", home=tmp_path)
     with pytest.raises(ModelError, match="no-such-model-xyz"):
         g.load()
+
+
+def test_batches_side_by_side_keep_their_order_and_raise_what_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmquiz.grading import npbert
+
+    monkeypatch.setattr(npbert, "workers", lambda: 2)
+    assert npbert.in_threads(lambda batch: [x * 10 for x in batch], [[1], [2, 3], [4], []]) == [
+        [10],
+        [20, 30],
+        [40],
+        [],
+    ]
+    assert npbert.in_threads(lambda batch: batch, []) == []
+
+    def fails_on_three(batch: list[int]) -> list[int]:
+        if 3 in batch:
+            raise ValueError("batch 3")
+        return batch
+
+    with pytest.raises(ValueError, match="batch 3"):
+        npbert.in_threads(fails_on_three, [[1], [2], [3], [4]])

@@ -122,7 +122,7 @@ def _exam_from_file(context: Context, options: ExamOptions, progress: Progress |
     bank = context.bank()
     answers = load_answers(options.answers, bank)  # type: ignore[arg-type]
     questions = select_exam(bank, options.topics, options.count, options.seed, answers)
-    grader = loaded_grader(context, answers=len(answers))
+    grader = loaded_grader(context, answers=sum(answers.get(q.id) is not None for q in questions))
     report = grade_exam(questions, answers, grader, options.pass_mark, progress)
     session = new_session_id()
     for item in report.items:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from llmquiz.errors import GraderUnavailableError
 from llmquiz.grading import model as mdl
 
-ENGINES = ("auto", "numpy", "torch")
+ENGINES = ("auto", "numpy", "torch", "batch")  # batch: torch where it imports, else numpy
 
 
 class Embedder(Protocol):
@@ -37,12 +37,9 @@ TORCH_FROM = 200
 
 
 def engine_for_batch(answers: int, device: str) -> str:
-    """The engine for grading this many answers: torch for a large batch on CPU, else auto."""
-    import importlib.util
-
-    if answers >= TORCH_FROM and device in ("auto", "cpu") and importlib.util.find_spec("torch"):
-        return "torch"
-    return "auto"
+    """The engine for grading this many answers: for a large batch on CPU "batch" (torch where
+    it imports, else numpy), else auto."""
+    return "batch" if answers >= TORCH_FROM and device in ("auto", "cpu") else "auto"
 
 
 def make_embedder(model: str | None, device: str, cache: Path | None, engine: str = "auto") -> Embedder:
@@ -81,7 +78,13 @@ class BundledEmbedder:
             mdl.prepare_environment()
             self.device = mdl.resolve_device(self._device)
             engine = self._engine if self._engine != "auto" else engine_for(self.device)
+            if engine == "batch":
+                if self.device == "cpu":
+                    mdl.one_blas_thread()  # before torch's import loads numpy
+                engine = "torch" if self.device == "cpu" and _torch_imports() else "numpy"
             try:
+                if engine != "numpy":
+                    mdl.one_blas_thread()  # before safetensors.numpy loads numpy
                 import safetensors.numpy  # noqa: F401  (imported here so that a missing one is named)
                 import tokenizers  # noqa: F401
 
@@ -89,7 +92,6 @@ class BundledEmbedder:
                     from llmquiz.grading.bertconfig import load_tokenizer
                     from llmquiz.grading.npbert import load_numpy_bert as load_bert
                 else:
-                    mdl.one_blas_thread()
                     from llmquiz.grading.bert import load_bert, load_tokenizer
             except ImportError as exc:
                 needs = "numpy" if engine == "numpy" else "torch"
@@ -149,6 +151,15 @@ class BundledEmbedder:
             tokens = self._bert(ids_t, attention_t)
             sentence = mean_pool(tokens, attention_t).float().cpu().numpy()
         return tokens.float().cpu().numpy(), sentence
+
+
+def _torch_imports() -> bool:
+    """Whether torch imports here (an installed but broken torch counts as none)."""
+    try:
+        import torch  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
 
 
 def engine_for(device: str) -> str:

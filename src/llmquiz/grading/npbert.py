@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
@@ -30,6 +30,7 @@ Weights = dict[str, np.ndarray]
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_WORKERS = 4
+_SIDE_BY_SIDE = threading.Lock()  # one in_threads at a time: it owns the cores and the BLAS limit
 
 # Abramowitz & Stegun 7.1.26: erfc(z) ~ t * poly(t) * exp(-z^2), t = 1 / (1 + p z), z >= 0,
 # absolute error under 1.5e-7: below float32's resolution of GELU's outputs near 1.
@@ -239,8 +240,27 @@ def in_threads(forward: Callable[[T], R], batches: Sequence[T]) -> list[R]:
         return [forward(batch) for batch in batches]
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(count) as pool:
-        return list(pool.map(forward, batches))
+    results: list[R | None] = [None] * len(batches)
+    failures: list[BaseException] = []
+
+    def work(first: int) -> None:
+        try:
+            for i in range(first, len(batches), count):  # batches are length-sorted: deal them out
+                results[i] = forward(batches[i])
+        except BaseException as exc:  # raised again in the caller's thread
+            failures.append(exc)
+
+    # the BLAS limit is process-wide and not safe to set from two threads at once; daemon
+    # threads, so that quitting never waits for a background load's remaining batches
+    with _SIDE_BY_SIDE, threadpool_limits(limits=1, user_api="blas"):
+        threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if failures:
+        raise failures[0]
+    return results  # type: ignore[return-value]
 
 
 def load_numpy_bert(model_dir: Path) -> NumpyBert:

@@ -130,18 +130,19 @@ class SemanticGrader:
             for q in todo:
                 texts.extend([*key_points_of(q), q.answer, *(m.claim for m in q.misconceptions)])
                 texts.extend(n.answer for n in self._neighbours_of(q))
-            unkeyed = any(not q.key_points for q in todo)
-            if unkeyed and self._domain_vecs is None and self._judge is not None:
-                texts.extend(self._domain_references())
+            # a question without key points needs the judge's domain (see _build_side)
+            needs_domain = self._domain_vecs is None and self._judge is not None
+            domain = self._domain_references() if needs_domain and any(not q.key_points for q in todo) else []
+            texts.extend(domain)
             missing = self._cache.missing(texts)
             if missing:
                 progress.report(progress.EMBED)
                 self._cache.put(self._embedder.encode(missing))
                 self._cache.save()
-            if unkeyed and self._domain_vecs is None and self._judge is not None:
+            if domain:
                 import numpy as np
 
-                self._domain_vecs = np.stack([self._encoded(t).vec for t in self._domain_references()])
+                self._domain_vecs = np.stack([self._encoded(t).vec for t in domain])
             for q in todo:
                 self._sides[self._key(q)] = self._build_side(q)
 
