@@ -78,13 +78,11 @@ class BundledEmbedder:
             mdl.prepare_environment()
             self.device = mdl.resolve_device(self._device)
             engine = self._engine if self._engine != "auto" else engine_for(self.device)
-            if engine == "batch":
-                if self.device == "cpu":
-                    mdl.one_blas_thread()  # before torch's import loads numpy
-                engine = "torch" if self.device == "cpu" and _torch_imports() else "numpy"
+            if engine != "numpy":
+                mdl.one_blas_thread()  # before torch's or safetensors' import loads numpy
+            if engine == "batch":  # on cuda torch already imported (resolve_device needed it)
+                engine = "torch" if self.device != "cpu" or _torch_imports() else "numpy"
             try:
-                if engine != "numpy":
-                    mdl.one_blas_thread()  # before safetensors.numpy loads numpy
                 import safetensors.numpy  # noqa: F401  (imported here so that a missing one is named)
                 import tokenizers  # noqa: F401
 
