@@ -73,7 +73,7 @@ class _Side:
     reference_vec: Any  # the reference's plain sentence vector
     neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
     statements: tuple[str, ...]  # key points and reference clauses
-    in_domain: bool = True  # about what the claim judge was trained on (the shipped bank's subjects)
+    in_domain: bool = True  # key points, or a reference on the shipped bank's subjects (the judge's)
 
 
 class SemanticGrader:
@@ -131,7 +131,8 @@ class SemanticGrader:
                 texts.extend([*key_points_of(q), q.answer, *(m.claim for m in q.misconceptions)])
                 texts.extend(n.answer for n in self._neighbours_of(q))
             # a question without key points needs the judge's domain (see _build_side)
-            needs_domain = self._domain_vecs is None and self._judge is not None
+            reads = self._judge is not None and self.settings.judge_points
+            needs_domain = reads and self._domain_vecs is None
             domain = self._domain_references() if needs_domain and any(not q.key_points for q in todo) else []
             texts.extend(domain)
             missing = self._cache.missing(texts)
@@ -315,7 +316,7 @@ class SemanticGrader:
         plan = Plan(side=side, enc=enc, claims=claims, keyed=keyed)
         supports = [self._support(point, ans_tok, claims.vecs) for point in side.points]
         matches = [_ramp(support, s.low, s.high) for support, _ in supports]
-        read = self._judge is not None and s.judge_points and (keyed or s.judge_reference or side.in_domain)
+        read = self._judge is not None and s.judge_points and (side.in_domain or s.judge_reference)
         best_first = sorted(range(len(matches)), key=lambda i: -matches[i])
         to_judge = {i for i in best_first[: s.judged_points] if matches[i] > s.judge_from} if read else set()
         for index, (point, (_, sims), match) in enumerate(zip(side.points, supports, matches, strict=True)):
