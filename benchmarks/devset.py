@@ -1,7 +1,7 @@
 """How the grader agrees with the blind dev set (benchmarks/devset/answers.yaml).
 
     python benchmarks/devset.py [--grader semantic|lexical] [--bare] [--set NAME=VALUE]...
-        [--verbose] [--json]
+        [--verbose] [--json] [--speed [--repeat N]] [--engine numpy|torch] [--judge PATH]
 
 The answers are graded as `llmquiz exam --answers` grades them: the shipped bank, its
 questions as neighbours, the default model. The gold grade is the mean of the two blind
@@ -24,6 +24,9 @@ answers), grade_many of all answers (encode, claim judge, scoring), and single `
 
 --engine numpy|torch runs the bundled model and the claim judge on that forward pass (the
 default, auto, is numpy on cpu and torch on cuda), to compare the two engines' speed.
+
+--judge PATH grades with another claim judge artifact (one training/train_judge.py --out
+wrote), to compare a retrained judge with the shipped one without replacing it.
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=("auto", "numpy", "torch"),
         help="the bundled model's and the claim judge's forward pass (auto: numpy on cpu, torch on cuda)",
     )
+    parser.add_argument(
+        "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
+    )
     args = parser.parse_args(argv)
 
     import yaml
@@ -83,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     items = [(by_id[row["question_id"]], row["text"] or "") for row in rows]
     with tempfile.TemporaryDirectory(prefix="llmquiz-devset-") as tmp:
         grader = make_grader(args.grader, device=args.device, home=Path(tmp), neighbours=questions)
-        if args.engine != "auto" and args.grader == "semantic":
-            use_engine(grader, args.engine, args.device, Path(tmp))
+        if (args.engine != "auto" or args.judge is not None) and args.grader == "semantic":
+            use_engine(grader, args.engine, args.device, Path(tmp), args.judge)
         if args.set:
             apply_settings(grader, args.set)
         results = grader.grade_many(items)
@@ -153,18 +159,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def use_engine(grader: object, engine: str, device: str, home: Path) -> None:
-    """Run the bundled model and the claim judge on the given engine (a benchmark's override)."""
+def use_engine(grader: object, engine: str, device: str, home: Path, judge: Path | None) -> None:
+    """Run the bundled model and the claim judge on the given engine, the judge from the given
+    artifact (its sha256 taken as it is) where one is named: a benchmark's override."""
     from llmquiz.grading.embedder import BundledEmbedder
-    from llmquiz.grading.judge import ClaimJudge
+    from llmquiz.grading.judge import ARTIFACT, ARTIFACT_SHA256, ClaimJudge
+    from llmquiz.grading.model import file_sha256
     from llmquiz.grading.semantic import SemanticGrader
 
     assert isinstance(grader, SemanticGrader)
-    embedder = BundledEmbedder(device, home / "cache", engine=engine)
-    grader._embedder = embedder
+    if engine != "auto":
+        grader._embedder = BundledEmbedder(device, home / "cache", engine=engine)
     grader.load()
     if grader._judge is not None:
-        grader._judge = ClaimJudge(embedder.device or "cpu", engine=engine)
+        artifact, sha256 = (judge, file_sha256(judge)) if judge is not None else (ARTIFACT, ARTIFACT_SHA256)
+        on = getattr(grader._embedder, "device", None) or "cpu"
+        grader._judge = ClaimJudge(on, artifact, sha256, engine=getattr(grader._embedder, "engine", engine))
         grader._judge.load()
 
 

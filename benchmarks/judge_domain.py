@@ -27,12 +27,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
 
-    from llmquiz.bank import load_bank
     from llmquiz.grading.embedder import BundledEmbedder
+    from llmquiz.grading.semantic import shipped_references
     from llmquiz.grading.tuning import GraderSettings
-    from llmquiz.paths import shipped_bank_dir
 
-    bank = [q.answer for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free"]
+    bank = list(shipped_references())
     with args.csv.open(encoding="utf-8", newline="") as fh:
         references = sorted({row["reference"] for row in csv.DictReader(fh)})
     embedder = BundledEmbedder("cpu", None)

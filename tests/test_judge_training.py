@@ -66,17 +66,21 @@ def test_pairs_are_seeded_and_cover_every_label() -> None:
 def test_the_same_seed_gives_the_same_artifact(tmp_path: Path) -> None:
     seeds = shared_path("seeds")
 
-    def train(name: str, seed: int) -> str:
+    def train(name: str, seed: int, *more: str) -> str:
         out = tmp_path / f"{name}.safetensors"
         command = [sys.executable, str(TRAINING / "train_judge.py"), "--bank", str(QUESTIONS / "rag.yaml"),
                    "--seeds", str(seeds), "--out", str(out), "--seed", str(seed), "--max-pairs", "24",
-                   "--holdout", "0"]  # fmt: skip
+                   "--holdout", "0", *more]  # fmt: skip
         subprocess.run(command, check=True, capture_output=True, timeout=300)
         return judge.file_sha256(out)
 
     first = train("a", 1)
     assert train("b", 1) == first
     assert train("c", 2) != first
+    assert train("d", 1, "--layers", "2") != first
+    state, meta = judge.read_artifact(tmp_path / "d.safetensors", "np")
+    assert meta["layers"] == "2"
+    assert not any(name.startswith("bert.encoder.layer.2.") for name in state)  # adapters on two layers only
 
 
 @pytest.mark.parametrize(

@@ -45,27 +45,53 @@ def test_the_shipped_judge_agrees_on_both_engines() -> None:
     assert float(np.abs(numpy_probs - torch_probs).max()) <= 1e-4
 
 
-def test_an_artifact_of_another_rank_loads_unchanged(tmp_path: Path) -> None:
-    """A retrained judge with rank 3 and non-zero updates everywhere: both engines agree."""
+def random_artifact(path: Path, rank: int, layers: int | None = None) -> str:
+    """A judge artifact with non-zero random adapters on the first `layers` layers (all: None)."""
     import torch
 
     from llmquiz.grading.bert import add_adapters, load_bert
     from training.artifact import adapter_state
 
     bert = load_bert(bundled_model_dir())
-    add_adapters(bert, rank=3, alpha=5.0, seed=1)
+    if layers is not None:
+        del bert.encoder.layer[layers:]
+    add_adapters(bert, rank=rank, alpha=5.0, seed=1)
     generator = torch.Generator().manual_seed(2)
     state = {}
     for name, value in adapter_state(bert).items():
         state[f"bert.{name}"] = torch.randn(value.shape, generator=generator) * 0.02
     state["head.weight"] = torch.randn((3, 384), generator=generator)
     state["head.bias"] = torch.randn((3,), generator=generator)
-    meta = {"base_sha256": judge.BASE_SHA256, "rank": "3", "alpha": "5.0"}
+    meta = {"base_sha256": judge.BASE_SHA256, "rank": str(rank), "alpha": "5.0"}
+    if layers is not None:
+        meta["layers"] = str(layers)
+    return save_artifact(path, state, meta)
+
+
+@pytest.mark.parametrize(
+    ("rank", "layers"),
+    [pytest.param(3, None, id="rank-3-all-layers"), pytest.param(3, 4, id="rank-3-first-4-layers")],
+)
+def test_an_artifact_of_another_rank_or_depth_loads_unchanged(
+    tmp_path: Path, rank: int, layers: int | None
+) -> None:
+    """A retrained judge with non-zero updates everywhere: both engines agree."""
     artifact = tmp_path / "judge.safetensors"
-    digest = save_artifact(artifact, state, meta)
+    digest = random_artifact(artifact, rank, layers)
     numpy_probs, torch_probs = both_engines(artifact, digest, varied_pairs()[:48])
     assert float(np.abs(numpy_probs - torch_probs).max()) <= 1e-4
     assert float(numpy_probs.std(axis=0).min()) > 1e-3  # the random head really separates the pairs
+
+
+def test_a_judge_asking_for_more_layers_than_the_base_has_is_a_model_error(tmp_path: Path) -> None:
+    artifact = tmp_path / "judge.safetensors"
+    digest = random_artifact(artifact, 2)
+    state, meta = judge.read_artifact(artifact)
+    deeper = tmp_path / "deeper.safetensors"
+    digest = save_artifact(deeper, state, {**meta, "layers": "7"})
+    for engine in ("numpy", "torch"):
+        with pytest.raises(ModelError, match="7 layers"):
+            judge.ClaimJudge("cpu", deeper, digest, engine=engine).load()
 
 
 def test_adapters_on_any_layer_are_merged_into_the_weight_they_name() -> None:

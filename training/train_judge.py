@@ -3,7 +3,7 @@
     python training/train_judge.py [--bank questions] [--seeds ../shared/seeds]
         [--written training/data/written] [--passages training/data/passages]
         [--out src/llmquiz/grading/weights/claim-judge.safetensors]
-        [--seed 13] [--max-pairs N] [--holdout 0]
+        [--seed 13] [--max-pairs N] [--holdout 0] [--variants DIR] [--layers N]
 
 The judge reads (premise, hypothesis) as one BERT input and says whether the premise
 supports, contradicts or says neither of the hypothesis. Its pairs come from the bank and
@@ -14,6 +14,9 @@ each is seen --written-weight times. The shipped artifact is what the defaults m
 (--holdout 0: every question; with a holdout the report scores the held-out questions'
 pairs). Only the adapters and the head are written (about 1.3 MB); the base weights stay
 those of all-MiniLM-L6-v2, checked by sha256 at load.
+
+--layers N trains a judge that reads with the base model's first N layers only (the artifact
+says so, and the judge runs only those); the shipped judge reads with all six.
 
 Reproducible: the same inputs, seed and thread count give a byte-identical artifact (the
 test suite checks this on a tiny run). A full run is 58,848 pairs, 1,489 steps: 22 minutes
@@ -58,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument(
+        "--layers", type=int, default=0, help="read with the base model's first N layers only (0: all)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
         "--written-weight", type=int, default=2, help="times each written pair is among the rule pairs"
@@ -106,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         pairs, test_pairs = pairs[: args.max_pairs], test_pairs[: max(8, args.max_pairs // 4)]
     _report_pairs(pairs)
 
+    if args.layers:
+        del bert.encoder.layer[args.layers :]
     add_adapters(bert, rank=args.rank, alpha=2.0 * args.rank, seed=args.seed)
     head = torch.nn.Linear(bert.config.hidden_size, len(judge_pairs.LABELS))
     torch.nn.init.normal_(head.weight, std=0.02, generator=torch.Generator().manual_seed(args.seed))
@@ -141,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or judge.ARTIFACT
     meta = {"rank": str(args.rank), "alpha": str(2.0 * args.rank), "labels": ",".join(judge_pairs.LABELS),
             "base_sha256": judge.BASE_SHA256, "seed": str(args.seed), "pairs": str(len(pairs))}  # fmt: skip
+    if args.layers:
+        meta["layers"] = str(args.layers)
     digest = save_artifact(out, state, meta)
     print(json.dumps({"artifact": str(out), "sha256": digest, "pairs": len(pairs), "steps": steps,
                       "seconds": round(time.perf_counter() - started, 1)}))  # fmt: skip

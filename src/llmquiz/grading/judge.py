@@ -6,7 +6,9 @@ probabilities of support, contradiction and neither. A bi-encoder compares two m
 vectors and cannot tell "A is precision-based" from "A is recall-based"; reading both texts
 at once can. The adapters and the head (trained by training/train_judge.py on pairs made by
 rule from the bank and the seeds, and from written restatements of the bank's key points and
-misconceptions) ship in `weights/`, checked by sha256 like the base model.
+misconceptions) ship in `weights/`, checked by sha256 like the base model. An artifact may
+read with the base model's first few layers only (its `layers` setting; the shipped one uses
+all six: README, the claim judge).
 
 On CPU it runs on the numpy engine (npbert.py: the adapters merged into the base weights at
 load time, no torch import); on cuda on bert.py's torch modules. Import this module only
@@ -17,11 +19,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmquiz.errors import ModelError
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
+
+if TYPE_CHECKING:
+    from llmquiz.grading.bertconfig import BertConfig
 
 ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensors"
 ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74be0c"
@@ -50,6 +56,16 @@ def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> N
             f"the claim judge's weights fail verification: {path} has sha256 {actual}, "
             f"expected {expected}; reinstall llmquiz"
         )
+
+
+def _layers(meta: dict[str, str], config: BertConfig) -> int:
+    """How many of the base model's layers the judge reads with (an artifact may use the first few)."""
+    layers = int(meta.get("layers", config.num_hidden_layers))
+    if not 0 < layers <= config.num_hidden_layers:
+        raise ModelError(
+            f"the claim judge asks for {layers} layers; the base model has {config.num_hidden_layers}"
+        )
+    return layers
 
 
 class ClaimJudge:
@@ -106,7 +122,8 @@ class ClaimJudge:
                 f"{self._artifact}: the claim judge's adapters do not fit the base model ({exc})"
             ) from exc
         self._head = (state["head.weight"], state["head.bias"])
-        self._model = npbert.NumpyBert(BertConfig.from_file(base / "config.json"), weights)
+        config = BertConfig.from_file(base / "config.json")
+        self._model = npbert.NumpyBert(replace(config, num_hidden_layers=_layers(meta, config)), weights)
 
     def _load_torch(self, base: Path, state: dict[str, Any], meta: dict[str, str]) -> None:
         import torch
@@ -114,6 +131,7 @@ class ClaimJudge:
         from llmquiz.grading.bert import add_adapters, load_bert, merge_adapters
 
         model = load_bert(base)
+        del model.encoder.layer[_layers(meta, model.config) :]
         add_adapters(model, rank=int(meta["rank"]), alpha=float(meta["alpha"]), seed=0)
         adapters = {k.removeprefix("bert."): v for k, v in state.items() if k.startswith("bert.")}
         missing = model.load_state_dict(adapters, strict=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,15 @@ if TYPE_CHECKING:
     from llmquiz.grading.judge import ClaimJudge
 
 CHUNK = 256  # answers encoded per batch in grade_many
+
+
+@cache
+def shipped_references() -> tuple[str, ...]:
+    """The shipped bank's references: the subjects the claim judge was trained on (read once)."""
+    from llmquiz.bank import load_bank
+    from llmquiz.paths import shipped_bank_dir
+
+    return tuple(q.answer for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free")
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -133,7 +143,8 @@ class SemanticGrader:
             # a question without key points needs the judge's domain (see _build_side)
             reads = self._judge is not None and self.settings.judge_points
             needs_domain = reads and self._domain_vecs is None
-            domain = self._domain_references() if needs_domain and any(not q.key_points for q in todo) else []
+            unkeyed = any(not q.key_points for q in todo)
+            domain = list(shipped_references()) if needs_domain and unkeyed else []
             texts.extend(domain)
             missing = self._cache.missing(texts)
             if missing:
@@ -221,14 +232,6 @@ class SemanticGrader:
         tok = enc.norm_tok[mask] if len(mask) else np.zeros((0, len(enc.vec)), dtype=np.float32)
         vec = enc.pooled(mask)
         return _Unit(text, tok, vec if vec is not None else enc.vec)
-
-    @staticmethod
-    def _domain_references() -> list[str]:
-        """The shipped bank's references: the subjects the claim judge was trained on."""
-        from llmquiz.bank import load_bank
-        from llmquiz.paths import shipped_bank_dir
-
-        return [q.answer for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free"]
 
     def _build_side(self, q: Question) -> _Side:
         import numpy as np
