@@ -60,10 +60,11 @@ def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> N
 
 def _layers(meta: dict[str, str], config: BertConfig) -> int:
     """How many of the base model's layers the judge reads with (an artifact may use the first few)."""
-    layers = int(meta.get("layers", config.num_hidden_layers))
+    raw = meta.get("layers", str(config.num_hidden_layers))
+    layers = int(raw) if raw.isdigit() else 0
     if not 0 < layers <= config.num_hidden_layers:
         raise ModelError(
-            f"the claim judge asks for {layers} layers; the base model has {config.num_hidden_layers}"
+            f"the claim judge asks for {raw} layers; the base model has {config.num_hidden_layers}"
         )
     return layers
 
