@@ -85,7 +85,7 @@ def test_an_artifact_of_another_rank_or_depth_loads_unchanged(
 
 def test_a_judge_asking_for_more_layers_than_the_base_has_is_a_model_error(tmp_path: Path) -> None:
     artifact = tmp_path / "judge.safetensors"
-    digest = random_artifact(artifact, 2)
+    random_artifact(artifact, 2)
     state, meta = judge.read_artifact(artifact)
     deeper = tmp_path / "deeper.safetensors"
     digest = save_artifact(deeper, state, {**meta, "layers": "7"})
