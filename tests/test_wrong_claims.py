@@ -114,6 +114,38 @@ def test_a_reversal_by_meaning_is_caught(grader: Grader, bank: Bank) -> None:
     assert not any("stores the keys and values" in p for p in result.covered)
 
 
+WRONG_ON_MEMORY = (
+    "The KV cache keeps the keys and values of earlier tokens for every layer, so each step only computes "
+    "the newest token's projections. The memory it takes is negligible, a few kilobytes even for long "
+    "sequences, so it never limits how many requests a server holds."
+)
+
+
+def test_an_answer_that_gets_a_reference_sentence_wrong_is_corrected_by_it(
+    grader: Grader, bank: Bank
+) -> None:
+    """The key points sum the reference up; an answer that contradicts one of its sentences
+    ("negligible" memory) is corrected by that sentence, which no key point repeats word for word."""
+    q = bank.question("llm-internals-kv-cache")
+    result = grade(grader, bank, q.id, WRONG_ON_MEMORY)
+    assert result.verdict == "incorrect", result
+    wrong = [w for w in result.wrong_claims if "negligible" in w.claim]
+    assert wrong, result.wrong_claims
+    assert all(w.correction in q.answer and w.correction not in q.key_points for w in wrong)
+    assert all("memory" in w.correction for w in wrong)
+
+
+def test_reading_the_reference_sentences_is_what_catches_it(bank: Bank, model_home: Path) -> None:
+    from dataclasses import replace
+
+    from llmquiz.grading.tuning import GraderSettings
+
+    off = make_grader("semantic", device="cpu", home=model_home, neighbours=bank.questions)
+    off.settings = replace(GraderSettings(), reference_facts=False)  # type: ignore[attr-defined]
+    result = grade(off, bank, "llm-internals-kv-cache", WRONG_ON_MEMORY)
+    assert not any("negligible" in w.claim for w in result.wrong_claims)
+
+
 def test_a_partial_answer_names_what_it_missed(grader: Grader, bank: Bank) -> None:
     q = bank.question("llm-internals-kv-cache")
     result = grade(grader, bank, q.id, "It stores the keys and values of the previous tokens.")

@@ -1,7 +1,8 @@
 """What a grader decides about each statement the bank holds for a question.
 
 Every key point is covered, missing or contradicted by the answer; every bank misconception
-is repeated by it or not. A judgement keeps its evidence: the answer's own words it rests
+is repeated by it or not; every other sentence of the reference (a fact the key points sum
+up) is contradicted by it or not. A judgement keeps its evidence: the answer's own words it rests
 on. Both graders (semantic and lexical) speak this vocabulary, and one scoring function
 (scoring.py) turns judgements into a score. Pure data: no numpy, no torch.
 """
@@ -36,5 +37,19 @@ class MisconceptionJudgement:
     claim: str
     correction: str
     repeated: bool
+    confidence: float = 0.0
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class FactJudgement:
+    """One sentence of the reference against the answer: contradicted or not, how surely, where.
+
+    The key points sum the reference up; its own sentences say more, so an answer can get one
+    of them wrong while its words still match a key point.
+    """
+
+    statement: str
+    contradicted: bool
     confidence: float = 0.0
     evidence: str | None = None

@@ -9,6 +9,9 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
   or the word-level polarity check found it reversed; else COVERED from its match;
 - a misconception is repeated when a claim supports it (repeat_at) more than it contradicts
   it and more than that claim supports any key point (repeat_margin);
+- a reference clause read as a fact is contradicted when the judge is sure of it
+  (fact_contradict_at, fact_margin), and a key point whose evidence is that claim is then
+  not covered;
 - the score factor falls towards claim_floor when the judge finds no key point stated at all
   (a term list, an echo, an answer about something else), and by up to doubt_cost as the
   judge leans towards a wrong claim without being sure of it (doubt_from).
@@ -16,7 +19,7 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from llmquiz.grading.judge import CONTRADICT, SUPPORT
@@ -24,6 +27,7 @@ from llmquiz.grading.judgement import (
     CONTRADICTED,
     COVERED,
     MISSING,
+    FactJudgement,
     MisconceptionJudgement,
     PointJudgement,
 )
@@ -54,6 +58,13 @@ class WrongPlan:
 
 
 @dataclass
+class FactPlan:
+    clause: str  # a clause of the reference that no key point repeats: what the judge reads
+    statement: str  # the reference's sentence it is part of: the correction shown
+    candidates: list[int]
+
+
+@dataclass
 class Plan:
     """One answer, planned: everything that needs no judge, and the pairs the judge must read."""
 
@@ -62,6 +73,7 @@ class Plan:
     claims: Claims
     points: list[PointPlan] = field(default_factory=list)
     misconceptions: list[WrongPlan] = field(default_factory=list)
+    facts: list[FactPlan] = field(default_factory=list)
     pairs: list[tuple[str, str]] = field(default_factory=list)
     keyed: bool = True  # the bank's key points; False: the reference's sentences stand in (a CSV)
     reference: float = 0.0
@@ -70,9 +82,17 @@ class Plan:
     signals: dict[str, float] = field(default_factory=dict)
 
 
-def read_plan(
-    plan: Plan, probs: np.ndarray, s: GraderSettings
-) -> tuple[list[PointJudgement], list[MisconceptionJudgement], float]:
+@dataclass(frozen=True)
+class Reading:
+    """What the judge's rows for one answer say: a judgement per statement, and the score factor."""
+
+    points: list[PointJudgement]
+    misconceptions: list[MisconceptionJudgement]
+    facts: list[FactJudgement]
+    factor: float
+
+
+def read_plan(plan: Plan, probs: np.ndarray, s: GraderSettings) -> Reading:
     """Judgements from the judge's probabilities (rows in plan.pairs order), and the score factor."""
     texts = plan.claims.texts
     row = 0
@@ -133,6 +153,25 @@ def read_plan(
         else:
             confidence, repeated, evidence = 0.0, False, None
         wrongs.append(MisconceptionJudgement(m.claim, m.correction, repeated, confidence, evidence))
+    facts: list[FactJudgement] = []
+    for f in plan.facts:
+        rows = probs[row : row + len(f.candidates)]
+        row += len(f.candidates)
+        if not len(rows):
+            continue
+        worst = int(rows[:, CONTRADICT].argmax())
+        against = float(rows[worst, CONTRADICT])
+        claim = f.candidates[worst]
+        lean = against - float(rows[worst, SUPPORT])
+        contradicted = against >= s.fact_contradict_at and lean > s.fact_margin
+        facts.append(FactJudgement(f.statement, contradicted, against, texts[claim]))
+    # two clauses of one sentence read against the same words are one fact: keep the surer
+    facts = list({(f.statement, f.evidence): f for f in sorted(facts, key=lambda f: f.confidence)}.values())
+    wrong_words = {f.evidence for f in facts if f.contradicted}
+    # a key point is not covered by words that get the reference wrong
+    points = [
+        replace(p, status=MISSING) if p.status == COVERED and p.evidence in wrong_words else p for p in points
+    ]
     factor = plan.factor
     if s.doubt_cost and doubt > s.doubt_from:
         # below certainty the judge's lean still says something: a soft cost, growing with it
@@ -141,7 +180,7 @@ def read_plan(
         # a list of terms, an echo, an answer about something else: no point is stated
         stated = max(min(1.0, js / s.support_full_at) for js in point_support)
         factor *= s.claim_floor + (1 - s.claim_floor) * stated
-    return points, wrongs, factor
+    return Reading(points, wrongs, facts, factor)
 
 
 def top_claims(sims: np.ndarray, among: list[int], count: int) -> list[int]:

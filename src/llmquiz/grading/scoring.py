@@ -1,19 +1,20 @@
-"""The one place a grade is made: judgements of the key points and misconceptions -> GradeResult.
+"""The one place a grade is made: judgements of the key points, misconceptions, facts -> GradeResult.
 
     coverage = mean over key points of its match (a contradicted point counts -flip_cost
                times the grader's confidence that it is contradicted)
     raw      = coverage_weight * coverage + (1 - coverage_weight) * reference match
     score    = 100 * raw * factor (raw first stretched from [raw_low, raw_high] to [0, 1]),
                then lowered for each wrong claim:
-               times (1 - wrong_cost * confidence) for each contradicted key point and each
-               repeated misconception
+               times (1 - wrong_cost * confidence) for each contradicted key point, each
+               repeated misconception and each contradicted reference fact
     cap      = a wrong claim held with at least `central_at` confidence makes the answer
                incorrect: the score is at most `wrong_cap`, however much else it says;
                the grader's own caps (a term list) apply too.
 
 Covered are the points judged covered; missed, every other point (a contradicted point is
 never covered); wrong_claims, the answer's words behind each contradicted point (corrected
-by the point) and each repeated misconception (corrected by the bank's correction). So the
+by the point), each repeated misconception (corrected by the bank's correction) and each
+contradicted fact (corrected by the reference's own words). So the
 score, the verdict, `missed` and the feedback all follow from the same judgements.
 """
 
@@ -22,7 +23,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from llmquiz.grading.judgement import CONTRADICTED, COVERED, MisconceptionJudgement, PointJudgement
+from llmquiz.grading.judgement import (
+    CONTRADICTED,
+    COVERED,
+    FactJudgement,
+    MisconceptionJudgement,
+    PointJudgement,
+)
 from llmquiz.grading.result import GradeResult, WrongClaim
 
 
@@ -40,16 +47,20 @@ class ScoreRules:
 
 
 def wrong_claims(
-    points: Sequence[PointJudgement], misconceptions: Sequence[MisconceptionJudgement]
+    points: Sequence[PointJudgement],
+    misconceptions: Sequence[MisconceptionJudgement],
+    facts: Sequence[FactJudgement] = (),
 ) -> tuple[WrongClaim, ...]:
     out = [WrongClaim(p.evidence or "", p.point) for p in points if p.status == CONTRADICTED]
     out += [WrongClaim(m.evidence or "", m.correction) for m in misconceptions if m.repeated]
+    out += [WrongClaim(f.evidence or "", f.statement) for f in facts if f.contradicted]
     return tuple(dict.fromkeys(out))
 
 
 def grade_from(
     points: Sequence[PointJudgement],
     misconceptions: Sequence[MisconceptionJudgement],
+    facts: Sequence[FactJudgement] = (),
     *,
     reference: float,
     rules: ScoreRules,
@@ -65,6 +76,7 @@ def grade_from(
     raw = max(0.0, rules.coverage_weight * coverage + (1 - rules.coverage_weight) * reference)
     confidences = [p.against for p in points if p.status == CONTRADICTED]
     confidences += [m.confidence for m in misconceptions if m.repeated]
+    confidences += [f.confidence for f in facts if f.contradicted]
     score = 100.0 * min(1.0, max(0.0, (raw - rules.raw_low) / (rules.raw_high - rules.raw_low))) * factor
     for confidence in confidences:
         score *= 1 - rules.wrong_cost * confidence
@@ -83,5 +95,5 @@ def grade_from(
         covered=tuple(p.point for p in points if p.status == COVERED),
         model=model,
         signals=out,
-        wrong_claims=wrong_claims(points, misconceptions),
+        wrong_claims=wrong_claims(points, misconceptions, facts),
     )

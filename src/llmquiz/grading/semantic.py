@@ -33,7 +33,15 @@ from llmquiz.grading import text as tx
 from llmquiz.grading.embedder import Embedder, make_embedder
 from llmquiz.grading.kinds import grade_fixed, key_points_of
 from llmquiz.grading.lexical import keyword_share
-from llmquiz.grading.reading import Plan, PointPlan, WrongPlan, no_probs, read_plan, top_claims
+from llmquiz.grading.reading import (
+    FactPlan,
+    Plan,
+    PointPlan,
+    WrongPlan,
+    no_probs,
+    read_plan,
+    top_claims,
+)
 from llmquiz.grading.result import GradeResult
 from llmquiz.grading.scoring import grade_from
 from llmquiz.grading.store import EmbeddingCache
@@ -83,6 +91,7 @@ class _Side:
     reference_vec: Any  # the reference's plain sentence vector
     neighbour_vecs: Any  # plain reference vectors of neighbouring questions (n x D)
     statements: tuple[str, ...]  # key points and reference clauses
+    facts: list[tuple[str, _Unit]]  # with key points: the reference's other clauses, each with its sentence
     in_domain: bool = True  # key points, or a reference on the shipped bank's subjects (the judge's)
 
 
@@ -233,6 +242,17 @@ class SemanticGrader:
         vec = enc.pooled(mask)
         return _Unit(text, tok, vec if vec is not None else enc.vec)
 
+    @staticmethod
+    def _span_unit(enc: Encoded, start: int, end: int, stems: frozenset[str]) -> _Unit | None:
+        """A clause of a bank text as a unit, its vector pooled from the text's one encoding."""
+        import numpy as np
+
+        mask = enc.content_mask(stems)
+        vec = enc.pooled(mask & enc.span_mask(start, end)) if len(mask) else None
+        if vec is None:
+            return None
+        return _Unit(enc.text[start:end], np.zeros((0, len(vec)), dtype=np.float32), vec)
+
     def _build_side(self, q: Question) -> _Side:
         import numpy as np
 
@@ -251,6 +271,15 @@ class SemanticGrader:
             self._domain_vecs is not None
             and float((self._domain_vecs @ own).max()) >= self.settings.judge_domain_at
         )
+        spans = sorted(tx.finest_spans(q.answer))
+        # the key points sum the reference up; its clauses say more, and an answer can get one of
+        # them wrong in words that still match a key point (without key points they are the points)
+        sentences = tx.sentence_spans(q.answer)
+        facts = [
+            (a, b, next((q.answer[x:y] for x, y in sentences if x <= a and b <= y), q.answer[a:b]))
+            for a, b in spans
+            if q.key_points and q.answer[a:b] not in q.key_points
+        ]
         return _Side(
             question=q,
             stems=stems,
@@ -259,11 +288,12 @@ class SemanticGrader:
             reference=self._unit(q.answer, stems),
             reference_vec=own,
             neighbour_vecs=neighbour_vecs,
-            statements=tuple(
-                dict.fromkeys(
-                    [*key_points_of(q), *(q.answer[a:b] for a, b in sorted(tx.finest_spans(q.answer)))]
-                )
-            ),
+            statements=tuple(dict.fromkeys([*key_points_of(q), *(q.answer[a:b] for a, b in spans)])),
+            facts=[
+                (sentence, unit)
+                for a, b, sentence in facts
+                if (unit := self._span_unit(reference, a, b, stems)) is not None
+            ],
             in_domain=in_domain,
         )
 
@@ -341,6 +371,11 @@ class SemanticGrader:
             candidates = gated if self._judge is not None else []
             plan.misconceptions.append(WrongPlan(wrong.claim, wrong.correction, candidates))
             plan.pairs.extend((claims.texts[i], wrong.claim) for i in candidates)
+        for sentence, clause in side.facts if read and s.reference_facts else ():
+            _, sims = self._support(clause, ans_tok, claims.vecs)
+            candidates = [i for i in top_claims(sims, claims.judged, 1) if sims[i] >= s.fact_gate]
+            plan.facts.append(FactPlan(clause.text, sentence, candidates))
+            plan.pairs.extend((claims.texts[i], clause.text) for i in candidates)
         ref_support, _ = self._support(side.reference, ans_tok, claims.vecs)
         plan.reference = _ramp(ref_support, s.low, s.high)
         plan.signals = {"reference_support": ref_support}
@@ -364,15 +399,16 @@ class SemanticGrader:
 
     def _finish(self, plan: Plan, probs: np.ndarray) -> GradeResult:
         """The grade of one planned answer, from the judge's rows for its pairs."""
-        points, wrongs, factor = read_plan(plan, probs, self.settings)
+        reading = read_plan(plan, probs, self.settings)
         return grade_from(
-            points,
-            wrongs,
+            reading.points,
+            reading.misconceptions,
+            reading.facts,
             reference=plan.reference,
             rules=self.settings.rules,
             method="semantic",
             model=self.model_name,
-            factor=factor,
+            factor=reading.factor,
             cap=plan.cap,
             signals=plan.signals,
         )

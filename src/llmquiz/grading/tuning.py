@@ -48,4 +48,8 @@ class GraderSettings:
     doubt_cost: float = 0.7  # share of the score lost as the judge leans fully towards a wrong claim
     doubt_from: float = 0.6  # ... counting only a lean (contradiction minus support) above this
     misconception_gate: float = 0.4  # cosine below which a claim is not read against a misconception
+    reference_facts: bool = True  # with key points, also read the reference's own clauses as facts
+    fact_gate: float = 0.6  # cosine below which a claim is not read against a reference clause
+    fact_contradict_at: float = 0.9  # judge's contradiction probability that makes a fact contradicted
+    fact_margin: float = 0.8  # ... and by how much it must exceed the support probability
     rules: ScoreRules = field(default_factory=ScoreRules)
