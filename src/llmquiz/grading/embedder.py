@@ -10,6 +10,7 @@ sentence-transformers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -110,11 +111,13 @@ class BundledEmbedder:
     def encode(self, texts: list[str]) -> list[Any]:
         """Encode texts (sorted by length into batches); one `Encoded` per text, in order."""
         self.load()
+        # sorted by token count (the tokenizer is cheap beside the model): less padding than by characters
+        lengths = [sum(e.attention_mask) for e in self._tokenizer.encode_batch(texts)]
         if self.engine == "numpy":
             from llmquiz.grading.npbert import in_threads
 
-            return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch, in_threads)
-        return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch)
+            return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch, in_threads, lengths)
+        return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch, lengths=lengths)
 
     def _encode_batch(self, texts: list[str]) -> list[Any]:
         import numpy as np
@@ -165,14 +168,22 @@ def engine_for(device: str) -> str:
     return "numpy" if device == "cpu" else "torch"
 
 
-def _in_length_order(texts: list[str], size: int, encode_batch: Any, run: Any = None) -> list[Any]:
+def _in_length_order(
+    texts: list[str],
+    size: int,
+    encode_batch: Any,
+    run: Any = None,
+    lengths: Sequence[int] | None = None,
+) -> list[Any]:
     """Encode in batches of similar length (less padding), returning results in input order.
 
+    lengths: each text's token count, when known (else its characters stand in).
     run(encode_batch, batches) encodes the batches (npbert.in_threads: side by side); by
     default one after another.
     """
     out: list[Any] = [None] * len(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    size_of = lengths if lengths is not None else [len(t) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: size_of[i])
     batches = [order[start : start + size] for start in range(0, len(order), size)]
     texts_of = [[texts[i] for i in batch] for batch in batches]
     encoded = run(encode_batch, texts_of) if run is not None else [encode_batch(t) for t in texts_of]
