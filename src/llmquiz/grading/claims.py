@@ -42,7 +42,7 @@ def encoded_claims(enc: Encoded, question_stems: frozenset[str]) -> Claims:
     overlong = [(a, b) for a, b in sentences if len(answer[a:b].split()) > MAX_JUDGED_WORDS]
     vecs, texts, fine, judged = [], [], [], []
     for a, b in spans:
-        vec = enc.pooled(mask & enc.span_mask(a, b)) if len(mask) else None
+        vec = enc.span_vec(a, b, question_stems)
         if vec is not None:
             if (a, b) in finest:
                 fine.append(len(texts))

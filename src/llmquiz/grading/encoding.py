@@ -84,6 +84,11 @@ class Encoded:
             return np.zeros(0, dtype=bool)
         return (self.off[:, 0] >= start) & (self.off[:, 1] <= end) & (self.off[:, 1] > self.off[:, 0])
 
+    def span_vec(self, start: int, end: int, question_stems: frozenset[str]) -> np.ndarray | None:
+        """The pooled vector of the content tokens inside text[start:end]; None when there are none."""
+        mask = self.content_mask(question_stems)
+        return self.pooled(mask & self.span_mask(start, end)) if len(mask) else None
+
     def pooled(self, mask: np.ndarray) -> np.ndarray | None:
         """Mean of the selected token vectors, normalised; None when nothing is selected."""
         if not len(mask) or not mask.any():

@@ -247,8 +247,7 @@ class SemanticGrader:
         """A clause of a bank text as a unit, its vector pooled from the text's one encoding."""
         import numpy as np
 
-        mask = enc.content_mask(stems)
-        vec = enc.pooled(mask & enc.span_mask(start, end)) if len(mask) else None
+        vec = enc.span_vec(start, end, stems)
         if vec is None:
             return None
         return _Unit(enc.text[start:end], np.zeros((0, len(vec)), dtype=np.float32), vec)
