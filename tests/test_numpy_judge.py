@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,23 @@ def test_a_judge_whose_adapters_do_not_fit_is_a_model_error(tmp_path: Path) -> N
     digest = save_artifact(artifact, state, meta)
     with pytest.raises(ModelError, match="do not fit"):
         judge.ClaimJudge("cpu", artifact, digest, engine="numpy").load()
+
+
+@pytest.mark.parametrize(
+    "count",
+    [pytest.param(n, id=f"{n}-pairs") for n in (1, 5, 16, 17, 20, 28, 40, 100, 333)],
+)
+def test_batches_keep_every_pair_once_in_length_order(count: int) -> None:
+    lengths = np.random.default_rng(count).integers(8, 128, count)
+    order = np.argsort(lengths, kind="stable")
+    batches = judge.even_batches(order, lengths, 16, side_by_side=2)
+    assert np.concatenate(batches).tolist() == order.tolist()
+    assert all(0 < len(b) <= 16 for b in batches)
+    if count > 16:  # more than one batch: as many as the cores can take side by side, or fewer
+        at_most_16 = math.ceil(count / 16)
+        assert len(batches) <= math.ceil(at_most_16 / 2) * 2
+        padded = [len(b) * int(lengths[b].max()) for b in batches]
+        naive = [order[i : i + 16] for i in range(0, count, 16)]
+        assert max(padded) <= max(len(b) * int(lengths[b].max()) for b in naive)
+    else:
+        assert len(batches) == 1
