@@ -166,13 +166,14 @@ def damaged_lines(count: int) -> list[str]:
 def snapshot(folder: Path, caches: Path | None = None) -> dict[str, object]:
     """Every entry under `folder`: a file's bytes and mode, a link's target, a FIFO's kind.
 
-    `caches`: a folder left out (llmquiz's own disposable caches, which commands may write).
+    `caches`: a folder left out (llmquiz's own disposable caches, which commands may write),
+    and so are the folders made to hold it; the files beside it are not.
     """
     seen: dict[str, object] = {}
     for root, dirs, files in os.walk(folder):
         for name in [*dirs, *files]:
             path = Path(root, name)
-            if caches is not None and path.is_relative_to(caches):
+            if caches is not None and (path.is_relative_to(caches) or caches.is_relative_to(path)):
                 continue
             info = path.lstat()
             if path.is_symlink():

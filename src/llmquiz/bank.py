@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,8 +350,15 @@ def _distinct(files: list[Path]) -> list[Path]:
     return [path for index, path in enumerate(files) if real[index] not in real[:index]]
 
 
-def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:
-    """Load every bank file, collecting all problems instead of stopping at the first."""
+Parser = Callable[[str, str], tuple["Topic | None", list[Problem]]]
+
+
+def check_bank(paths: Sequence[Path], parse: Parser | None = None) -> tuple[Bank, list[Problem]]:
+    """Load every bank file, collecting all problems instead of stopping at the first.
+
+    `parse` reads one file's text (default parse_bank_text; bankcache.py's keeps clean files).
+    """
+    parse = parse or parse_bank_text
     topics: list[Topic] = []
     problems: list[Problem] = []
     for path in bank_files(paths):
@@ -360,7 +367,7 @@ def check_bank(paths: Sequence[Path]) -> tuple[Bank, list[Problem]]:
         except InputFileError as exc:
             problems.extend(exc.problems)
             continue
-        topic, file_problems = parse_bank_text(text, str(path))
+        topic, file_problems = parse(text, str(path))
         problems.extend(file_problems)
         if topic is not None:
             topics.append(topic)
@@ -390,9 +397,9 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
     return problems
 
 
-def load_bank(paths: Sequence[Path]) -> Bank:
+def load_bank(paths: Sequence[Path], parse: Parser | None = None) -> Bank:
     """Load a bank for use; any problem at all is a BankError (exit 2)."""
-    bank, problems = check_bank(paths)
+    bank, problems = check_bank(paths, parse)
     if problems:
         raise BankError(problems)
     if not bank.questions:

@@ -107,6 +107,7 @@ def quiz(
     """Ask questions, grade each answer, show what was missed."""
     from llmquiz.commands.practice import quiz_plan
 
+    require_stdin()  # before the bank is read: nothing to do, nothing written
     cfg = context(ctx)
     practise(cfg, quiz_plan(cfg, topic or [], count, difficulty.value if difficulty else None, seed, warn))
 
@@ -120,6 +121,7 @@ def drill(
     """Drill one topic, weakest questions first."""
     from llmquiz.commands.practice import drill_plan
 
+    require_stdin()
     cfg = context(ctx)
     practise(cfg, drill_plan(cfg, topic, count, warn))
 

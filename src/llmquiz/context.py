@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from llmquiz.bank import Bank, load_bank
 from llmquiz.errors import BadInputError
-from llmquiz.paths import data_home, shipped_bank_dir
+from llmquiz.paths import cache_dir, data_home, shipped_bank_dir
 
 if TYPE_CHECKING:
     from llmquiz.cardcache import CardCache
@@ -51,7 +51,9 @@ class Context:
 
     def bank(self) -> Bank:
         if self._bank is None:
-            self._bank = load_bank(self.banks)
+            from llmquiz.bankcache import ParsedBankCache
+
+            self._bank = load_bank(self.banks, ParsedBankCache(cache_dir(self.home)).parse)
         return self._bank
 
     def grader(self, kind: str | None = None, *, answers: int = 1) -> Grader:
