@@ -122,3 +122,13 @@ def test_commands_see_an_edited_bank(tmp_path: Path, llmquiz_home: Path) -> None
     second = runner.invoke(app, ["--bank", str(path), "list", "--json"])
     questions = {q["id"]: q["question"] for q in json.loads(second.output)}
     assert questions["demo-one"] == "What is 1?"
+
+
+def test_problems_across_files_are_found_in_kept_files_too(tmp_path: Path, llmquiz_home: Path) -> None:
+    write(tmp_path, GOOD, "one.yaml")
+    write(tmp_path, GOOD.replace("topic: demo", "topic: other"), "two.yaml")
+    for _ in range(2):
+        result = runner.invoke(app, ["bank", "validate", str(tmp_path)])
+        assert result.exit_code == 2
+        assert "duplicate id 'demo-one'" in result.output
+    assert len(entries(llmquiz_home / "cache")) == 2

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmquiz.bank import Bank, load_bank
+from llmquiz.bank import Bank, Parser, load_bank
 from llmquiz.errors import BadInputError
 from llmquiz.paths import cache_dir, data_home, shipped_bank_dir
 
@@ -49,11 +49,15 @@ class Context:
 
         return CardCache(self.home)
 
+    def bank_parser(self) -> Parser:
+        """What reads a bank file's text: parse_bank_text, with the data folder's parsed files kept."""
+        from llmquiz.bankcache import ParsedBankCache
+
+        return ParsedBankCache(cache_dir(self.home)).parse
+
     def bank(self) -> Bank:
         if self._bank is None:
-            from llmquiz.bankcache import ParsedBankCache
-
-            self._bank = load_bank(self.banks, ParsedBankCache(cache_dir(self.home)).parse)
+            self._bank = load_bank(self.banks, self.bank_parser())
         return self._bank
 
     def grader(self, kind: str | None = None, *, answers: int = 1) -> Grader:

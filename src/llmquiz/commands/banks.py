@@ -20,5 +20,5 @@ class Validation:
 
 def validate_bank(context: Context, paths: Sequence[Path]) -> Validation:
     """Check the given bank files or folders (default: the run's banks), collecting every problem."""
-    bank, problems = check_bank(tuple(paths) if paths else context.banks)
+    bank, problems = check_bank(tuple(paths) if paths else context.banks, context.bank_parser())
     return Validation(len(bank.topics), len(bank.questions), tuple(problems))
