@@ -152,3 +152,21 @@ def test_a_stale_restatement_is_counted_not_used(tmp_path: Path) -> None:
     pairs, stale = written_module.written_pairs([q], written_module.load_written(tmp_path), random.Random(1))
     assert stale == 1
     assert pairs == []
+
+
+def test_framing_openers_change_premises_only() -> None:
+    from training.train_judge import FRAMINGS, _framed
+
+    made = [
+        pairs_module.Pair("The cache stores keys.", "it stores keys", 0, "rule"),
+        pairs_module.Pair("LoRA cannot be merged.", "it can be merged", 1, "rule"),
+    ] * 200
+    framed = _framed(made, 0.25, random.Random(3))
+    changed = [(a, b) for a, b in zip(made, framed, strict=True) if a != b]
+    assert 60 < len(changed) < 140
+    for before, after in changed:
+        assert (after.hypothesis, after.label, after.rule) == (before.hypothesis, before.label, before.rule)
+        opener = next(f for f in FRAMINGS if after.premise.startswith(f + " "))
+        rest = after.premise[len(opener) + 1 :]
+        assert rest in ("the cache stores keys.", "LoRA cannot be merged.")
+    assert _framed(made, 0.25, random.Random(3)) == framed

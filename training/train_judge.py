@@ -3,7 +3,7 @@
     python training/train_judge.py [--bank questions] [--seeds ../shared/seeds]
         [--written training/data/written] [--passages training/data/passages]
         [--out src/llmquiz/grading/weights/claim-judge.safetensors]
-        [--seed 13] [--max-pairs N] [--holdout 0] [--variants DIR] [--layers N]
+        [--seed 13] [--max-pairs N] [--holdout 0] [--variants DIR] [--layers N] [--framing SHARE]
 
 The judge reads (premise, hypothesis) as one BERT input and says whether the premise
 supports, contradicts or says neither of the hypothesis. Its pairs come from the bank and
@@ -17,6 +17,10 @@ those of all-MiniLM-L6-v2, checked by sha256 at load.
 
 --layers N trains a judge that reads with the base model's first N layers only (the artifact
 says so, and the judge runs only those); the shipped judge reads with all six.
+
+--framing SHARE puts a framing opener ("The trade-off is that", "In practice,") before that
+share of the premises, labels unchanged, so that the judge learns to read the claim behind one
+(benchmarks/RESULTS.md: the shipped judge does not); the shipped judge has none.
 
 Reproducible: the same inputs, seed and thread count give a byte-identical artifact (the
 test suite checks this on a tiny run). A full run is 58,848 pairs, 1,489 steps: 22 minutes
@@ -69,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         "--written-weight", type=int, default=2, help="times each written pair is among the rule pairs"
     )
     parser.add_argument(
+        "--framing",
+        type=float,
+        default=0.0,
+        help="share of pairs whose premise gets a framing opener ('The trade-off is that ...'; 0: none)",
+    )
+    parser.add_argument(
         "--holdout", type=float, default=0.0, help="share of questions held out for the report (0: none)"
     )
     args = parser.parse_args(argv)
@@ -105,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         written.append(("variant", written_pairs.load_variants(args.variants)))
     rule_pairs = judge_pairs.build_pairs(train_q, seeds, rng, similar)
     pairs = _mixed(rule_pairs, train_q, written, rng, args.written_weight)
+    if args.framing:
+        pairs = _framed(pairs, args.framing, rng)
     test_rng = random.Random(args.seed + 1)
     test_rules = judge_pairs.build_pairs(test_q, seeds, test_rng, similar)
     test_pairs = _mixed(test_rules, test_q, written, test_rng, 1)
@@ -182,6 +194,36 @@ def _mixed(
     pairs = [*unique.values(), *repeats]
     rng.shuffle(pairs)
     return pairs
+
+
+# Openers a candidate puts before a claim that change nothing of what it claims: the judge must
+# read the claim behind them the same way (it read "The trade-off is that X cannot ..." as support)
+FRAMINGS = (
+    "The trade-off is that",
+    "The nice thing is that",
+    "In practice,",
+    "The key point is that",
+    "What people often miss is that",
+    "As far as I know,",
+    "The main idea is that",
+    "Importantly,",
+    "The catch is that",
+    "Put simply,",
+)
+
+
+def _framed(pairs: list[Pair], share: float, rng: random.Random) -> list[Pair]:
+    """A `share` of the pairs with a framing opener before the premise, labels unchanged."""
+    out = []
+    for p in pairs:
+        if p.premise and rng.random() < share:
+            word = p.premise.split(" ", 1)[0]
+            premise = p.premise
+            if word[1:].islower():  # "The cache ..." -> "the cache ...", but "LoRA", "BM25", "I" stay
+                premise = premise[0].lower() + premise[1:]
+            p = Pair(f"{rng.choice(FRAMINGS)} {premise}", p.hypothesis, p.label, p.rule)
+        out.append(p)
+    return out
 
 
 def _batches(pairs: list[Pair], size: int, steps: int, rng: random.Random) -> list[list[Pair]]:
