@@ -10,16 +10,14 @@ alternating, so that the machine's load falls on both alike; medians are printed
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_cli import env_for, llmquiz_command
+from bench_cli import env_for, llmquiz_command, wall
 
 COMMANDS = [
     ["topics"],
@@ -30,27 +28,20 @@ COMMANDS = [
 ]
 
 
-def timed(args: list[str], home: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run([*llmquiz_command(), *args], env=env_for(home), capture_output=True, check=True)
-    return time.perf_counter() - started
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="llmquiz-bankcache-") as tmp:
         home = Path(tmp)
-        kept = home / "cache" / "banks"
         print(f"{'command':60} {'parsed':>8} {'cached':>8}")
         for command in COMMANDS:
-            timed(command, home)  # warm the file system and the cache
+            # once checked (a command that fails is not timed), warming the file system and the cache
+            subprocess.run([*llmquiz_command(), *command], env=env_for(home), capture_output=True, check=True)
             parsed, cached = [], []
-            for _ in range(args.repeat):
-                shutil.rmtree(kept, ignore_errors=True)
-                parsed.append(timed(command, home))
-                cached.append(timed(command, home))
+            for _ in range(args.repeat):  # one of each in turn: the machine's load falls on both
+                parsed.append(wall(command, home, 1, parse=True))
+                cached.append(wall(command, home, 1))
             label = "llmquiz " + " ".join(command)
             print(f"{label[:60]:60} {statistics.median(parsed):7.3f}s {statistics.median(cached):7.3f}s")
     return 0

@@ -45,12 +45,20 @@ def env_for(home: Path) -> dict[str, str]:
     return {**os.environ, "LLMQUIZ_HOME": str(home), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
 
 
+def kept_bank_folder(home: Path) -> Path:
+    """Where a data folder keeps its parsed bank files (bankcache.py)."""
+    from llmquiz.bankcache import ParsedBankCache
+    from llmquiz.paths import cache_dir
+
+    return ParsedBankCache(cache_dir(home)).folder
+
+
 def wall(args: list[str], home: Path, runs: int, *, parse: bool = False) -> float:
     """Median seconds of `runs` fresh processes; `parse`: the bank's kept parsed files deleted first."""
     times = []
     for _ in range(runs):
         if parse:
-            shutil.rmtree(home / "cache" / "banks", ignore_errors=True)
+            shutil.rmtree(kept_bank_folder(home), ignore_errors=True)
         started = time.perf_counter()
         subprocess.run([*llmquiz_command(), *args], env=env_for(home), capture_output=True, check=False)
         times.append(time.perf_counter() - started)

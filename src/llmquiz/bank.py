@@ -350,15 +350,14 @@ def _distinct(files: list[Path]) -> list[Path]:
     return [path for index, path in enumerate(files) if real[index] not in real[:index]]
 
 
-Parser = Callable[[str, str], tuple["Topic | None", list[Problem]]]
+Parser = Callable[[str, str], tuple[Topic | None, list[Problem]]]
 
 
-def check_bank(paths: Sequence[Path], parse: Parser | None = None) -> tuple[Bank, list[Problem]]:
+def check_bank(paths: Sequence[Path], parse: Parser = parse_bank_text) -> tuple[Bank, list[Problem]]:
     """Load every bank file, collecting all problems instead of stopping at the first.
 
-    `parse` reads one file's text (default parse_bank_text; bankcache.py's keeps clean files).
+    `parse` reads one file's text (bankcache.py's ParsedBankCache.parse keeps the clean files).
     """
-    parse = parse or parse_bank_text
     topics: list[Topic] = []
     problems: list[Problem] = []
     for path in bank_files(paths):
@@ -397,7 +396,7 @@ def _cross_file_problems(topics: Sequence[Topic]) -> list[Problem]:
     return problems
 
 
-def load_bank(paths: Sequence[Path], parse: Parser | None = None) -> Bank:
+def load_bank(paths: Sequence[Path], parse: Parser = parse_bank_text) -> Bank:
     """Load a bank for use; any problem at all is a BankError (exit 2)."""
     bank, problems = check_bank(paths, parse)
     if problems:

@@ -58,12 +58,15 @@ CHUNK = 256  # answers encoded per batch in grade_many
 
 
 @cache
-def shipped_references() -> tuple[str, ...]:
-    """The shipped bank's references: the subjects the claim judge was trained on (read once)."""
-    from llmquiz.bank import load_bank
+def shipped_references(cache_dir: Path | None = None) -> tuple[str, ...]:
+    """The shipped bank's references: the subjects the claim judge was trained on (read once;
+    with a data folder's cache_dir, through its kept parsed bank files, as the commands read it)."""
+    from llmquiz.bank import load_bank, parse_bank_text
+    from llmquiz.bankcache import ParsedBankCache
     from llmquiz.paths import shipped_bank_dir
 
-    return tuple(q.answer for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free")
+    parse = ParsedBankCache(cache_dir).parse if cache_dir is not None else parse_bank_text
+    return tuple(q.answer for q in load_bank([shipped_bank_dir()], parse).questions if q.kind == "free")
 
 
 def _ramp(x: float, low: float, high: float) -> float:
@@ -114,6 +117,7 @@ class SemanticGrader:
         self.settings = settings or GraderSettings()
         self._judge: ClaimJudge | None = None
         self._cache = EmbeddingCache(cache_dir, self._embedder.model_id)
+        self._cache_dir = cache_dir
         self._neighbours: list[Question] = [q for q in neighbours if q.kind == "free"]
         self._sides: dict[tuple[str, str, str, tuple[str, ...]], _Side] = {}
         self._lock = threading.RLock()
@@ -153,7 +157,7 @@ class SemanticGrader:
             reads = self._judge is not None and self.settings.judge_points
             needs_domain = reads and self._domain_vecs is None
             unkeyed = any(not q.key_points for q in todo)
-            domain = list(shipped_references()) if needs_domain and unkeyed else []
+            domain = list(shipped_references(self._cache_dir)) if needs_domain and unkeyed else []
             texts.extend(domain)
             missing = self._cache.missing(texts)
             if missing:
