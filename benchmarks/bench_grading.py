@@ -1,7 +1,7 @@
 """Grading accuracy and speed on a human-graded CSV, beside raw SentenceTransformer.encode.
 
     PYTHONPATH=src python benchmarks/bench_grading.py ../shared/benchmarks/mohler_dev.csv \
-        --gold score_avg [--model NAME] [--device cpu] [--repeat 3] [--json]
+        --gold score_avg [--model NAME] [--device cpu] [--repeat 3] [--json] [--judge PATH]
 
 Prints: agreement with the gold grades (Pearson, Spearman, ROC AUC, suggested pass mark) and,
 measured side by side on the same answer texts with the same loaded model,
@@ -10,8 +10,11 @@ measured side by side on the same answer texts with the same loaded model,
   grade_many  answers/s of the grader (bank side cached; model load excluded): the encode,
               the claim judge's passes and the scoring
   cold        answers/s of the grader with an empty cache (bank side encoded too)
+              (both read every judge pair: the judge's kept rows are left out of them)
+  again       answers/s of grade_many on the same answers once the judge's rows are kept
   single      milliseconds for one `grade` call (the wait after Enter): median, p95, max
   load_s      seconds to load the embedding model and the claim judge
+--judge PATH grades with another claim judge artifact (a training/train_judge.py --out).
 Each speed is the median of --repeat runs, alternating raw and graded runs so that load from
 other processes hits both alike.
 """
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         help="override one semantic grader setting (ablations), e.g. --set polarity=false",
     )
     parser.add_argument("--no-speed", action="store_true", help="agreement only: skip the speed comparison")
+    parser.add_argument(
+        "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
+    )
     args = parser.parse_args(argv)
 
     from llmquiz.grading import make_grader
@@ -55,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="llmquiz-bench-") as tmp:
         home = Path(tmp)
         grader = make_grader(args.grader, model=args.model, device=args.device, home=home)
+        if args.judge is not None and args.grader == "semantic":
+            use_engine(grader, "auto", args.device, home, args.judge)
         if args.set:
             apply_settings(grader, args.set)
         started = time.perf_counter()
@@ -72,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             report["settings"] = dict(item.split("=", 1) for item in args.set)
         raw, warm, cold, single = [], [], [], []
         embedder = getattr(grader, "_embedder", None)
+        remembered = getattr(grader, "remember_judgements", False)
+        grader.remember_judgements = False  # type: ignore[attr-defined]  # the judge's own cost, every run
         if embedder is not None:
             report["plain_cosine_pearson"] = round(plain_cosine(embedder, rows), 4)
         for i in range(0 if args.no_speed else args.repeat):
@@ -85,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh = make_grader(args.grader, model=args.model, device=args.device, home=home / f"cold-{i}")
             if embedder is not None:  # same loaded models, empty cache
                 fresh._embedder, fresh._judge, fresh._loaded = grader._embedder, grader._judge, True
-                fresh.settings = grader.settings
+                fresh.settings, fresh.remember_judgements = grader.settings, False
             started = time.perf_counter()
             fresh.grade_many(items)
             cold.append(len(items) / (time.perf_counter() - started))
@@ -93,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             grader.grade(question, answer)
             single.append((time.perf_counter() - started) * 1000)
+        if remembered and not args.no_speed:  # the same answers again, the judge's rows kept
+            grader.remember_judgements = True  # type: ignore[attr-defined]
+            grader.grade_many(items)
+            started = time.perf_counter()
+            grader.grade_many(items)
+            report["answers_per_second_again"] = round(len(items) / (time.perf_counter() - started), 1)
     if warm:
         report["answers_per_second_warm"] = round(statistics.median(warm), 1)
         report["answers_per_second_cold"] = round(statistics.median(cold), 1)
@@ -125,6 +141,25 @@ def apply_settings(grader: object, overrides: list[str]) -> None:
         else:
             changes[name] = type(default)(value)
     grader.settings = dataclasses.replace(settings, **changes)  # type: ignore[attr-defined]
+
+
+def use_engine(grader: object, engine: str, device: str, home: Path, judge: Path | None) -> None:
+    """Run the bundled model and the claim judge on the given engine, the judge from the given
+    artifact (its sha256 taken as it is) where one is named: a benchmark's override."""
+    from llmquiz.grading.embedder import BundledEmbedder
+    from llmquiz.grading.judge import ARTIFACT, ARTIFACT_SHA256, ClaimJudge
+    from llmquiz.grading.model import file_sha256
+    from llmquiz.grading.semantic import SemanticGrader
+
+    assert isinstance(grader, SemanticGrader)
+    if engine != "auto":
+        grader._embedder = BundledEmbedder(device, home / "cache", engine=engine)
+    grader.load()
+    if grader._judge is not None:
+        artifact, sha256 = (judge, file_sha256(judge)) if judge is not None else (ARTIFACT, ARTIFACT_SHA256)
+        on = getattr(grader._embedder, "device", None) or "cpu"
+        grader._judge = ClaimJudge(on, artifact, sha256, engine=getattr(grader._embedder, "engine", engine))
+        grader._judge.load()
 
 
 def plain_cosine(embedder: object, rows: list) -> float:

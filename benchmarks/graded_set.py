@@ -1,7 +1,7 @@
 """How the grader does on the graded LLM-topic answers of tests/data/graded_answers.yaml.
 
     PYTHONPATH=src python benchmarks/graded_set.py [tests/data/graded_answers.yaml]
-        [--grader semantic|lexical] [--set NAME=VALUE]... [--verbose]
+        [--grader semantic|lexical] [--set NAME=VALUE]... [--verbose] [--judge PATH]
 
 Prints the share of answers that get exactly their labelled verdict (overall and per kind),
 the mean score per kind, and each answer's score with --verbose.
@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
+    )
     args = parser.parse_args(argv)
 
     import yaml
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from llmquiz.grading import make_grader
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_grading import apply_settings
+    from bench_grading import apply_settings, use_engine
 
     data = yaml.safe_load(args.yaml.read_text(encoding="utf-8"))
 
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     items = [(q, a) for q, raw in zip(graded, data["questions"], strict=True) for a in raw["answers"]]
     with tempfile.TemporaryDirectory(prefix="llmquiz-graded-") as tmp:
         grader = make_grader(args.grader, device=args.device, home=Path(tmp), neighbours=[*graded, *others])
+        if args.judge is not None and args.grader == "semantic":
+            use_engine(grader, "auto", args.device, Path(tmp), args.judge)
         if args.set:
             apply_settings(grader, args.set)
         results = grader.grade_many([(q, a["text"] or "") for q, a in items])

@@ -123,6 +123,11 @@ class ClaimJudge:
         self._head: Any = None
         self._tokenizer: Any = None
 
+    @property
+    def sha256(self) -> str:
+        """The artifact's sha256: what its readings are kept under (judgecache.py)."""
+        return self._sha256
+
     def load(self) -> None:
         with self._lock:
             if self._model is not None:

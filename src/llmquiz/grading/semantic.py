@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from llmquiz.bank import Misconception, Question
     from llmquiz.grading.encoding import Encoded
     from llmquiz.grading.judge import ClaimJudge
+    from llmquiz.grading.judgecache import JudgementCache
 
 CHUNK = 256  # answers encoded per batch in grade_many
 
@@ -116,6 +117,8 @@ class SemanticGrader:
         self.name = f"semantic:{self.model_name}"
         self.settings = settings or GraderSettings()
         self._judge: ClaimJudge | None = None
+        self.remember_judgements = True  # the judge's rows kept in the data folder (judgecache.py)
+        self._judgements: JudgementCache | None = None
         self._cache = EmbeddingCache(cache_dir, self._embedder.model_id)
         self._cache_dir = cache_dir
         self._neighbours: list[Question] = [q for q in neighbours if q.kind == "free"]
@@ -202,7 +205,7 @@ class SemanticGrader:
                 self._plan(self._side(items[i][0]), enc) for i, enc in zip(chunk, encodings, strict=True)
             ]
             pairs = [pair for plan in plans for pair in plan.pairs]
-            probs = self._judge.judge(pairs) if self._judge is not None and pairs else no_probs()
+            probs = self._judged(pairs)
             row = 0
             for i, plan in zip(chunk, plans, strict=True):
                 results[i] = self._finish(plan, probs[row : row + len(plan.pairs)])
@@ -211,6 +214,22 @@ class SemanticGrader:
             if progress is not None:
                 progress(done, len(items))
         return [r for r in results if r is not None]
+
+    def _judged(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """The judge's rows for the pairs, those read before (by this artifact) from the cache."""
+        judge = self._judge
+        if judge is None or not pairs:
+            return no_probs()
+        sha256 = getattr(judge, "sha256", None)
+        if not self.remember_judgements or sha256 is None:
+            return judge.judge(pairs)
+        with self._lock:
+            if self._judgements is None or self._judgements.artifact_sha256 != sha256:
+                from llmquiz.grading.judgecache import JudgementCache
+
+                self._judgements = JudgementCache(self._cache_dir, sha256)
+            judgements = self._judgements
+        return judgements.judged(pairs, judge.judge)
 
     # -- bank side ------------------------------------------------------------------------
     @staticmethod

@@ -1,0 +1,135 @@
+"""A disposable cache of the claim judge's readings, so that a pair read once is not read again.
+
+The claim judge is most of what grading costs: every (answer sentence, statement) pair is a
+BERT pass. The same pairs come back whenever the same answer is graded again: an exam run
+again in CI over an unchanged or partly changed answers file, `calibrate` run again on the
+same CSV, a learner who grades the same sentence twice. So each pair's three probabilities
+are kept in `<home>/cache/judgements/<artifact sha256[:16]>.msgpack`, keyed by a hash of
+the pair's two texts: another judge artifact reads from another file. The most recently
+used MAX_ROWS pairs are kept. The cache is only ever a shortcut: a file that is unreadable,
+damaged or for another artifact is ignored and replaced; one that cannot be written costs
+the next run the judge's passes; deleting it loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from llmquiz.errors import InputFileError
+from llmquiz.inputfiles import read_input_bytes
+from llmquiz.outputfiles import write_private
+
+FOLDER_NAME = "judgements"
+MAX_ROWS = 50_000  # 28 bytes a pair: a file of at most 1.4 MB, rewritten when new pairs come
+KEY_BYTES = 16
+ROW_BYTES = 3 * 4  # support, contradict, neither as float32
+Judge = Callable[[Sequence[tuple[str, str]]], Any]
+
+
+class _File(msgspec.Struct, array_like=True):
+    artifact: str
+    keys: bytes  # the pairs' keys, KEY_BYTES each, least recently used first
+    probs: bytes  # their rows, float32 little-endian, ROW_BYTES each
+
+
+def pair_key(clause: str, statement: str) -> bytes:
+    digest = hashlib.sha256()
+    for text in (clause, statement):
+        raw = text.encode("utf-8", "surrogatepass")
+        digest.update(len(raw).to_bytes(8, "little") + raw)
+    return digest.digest()[:KEY_BYTES]
+
+
+def _valid_rows(probs: np.ndarray) -> bool:
+    """Rows that a softmax could have given: finite, within 0..1, each summing to about 1."""
+    return bool(
+        np.isfinite(probs).all()
+        and (probs >= 0).all()
+        and (probs <= 1).all()
+        and np.allclose(probs.sum(axis=1), 1, atol=1e-3)
+    )
+
+
+class JudgementCache:
+    """The judge's rows of pairs already read, for one artifact; `judged` reads only the new ones."""
+
+    def __init__(self, cache_folder: Path | None, artifact_sha256: str) -> None:
+        self.artifact_sha256 = artifact_sha256
+        name = f"{artifact_sha256[:16]}.msgpack"
+        self.path = cache_folder / FOLDER_NAME / name if cache_folder is not None else None
+        self._rows: dict[bytes, np.ndarray] | None = None  # key -> row, least recently used first
+        self._lock = threading.Lock()
+
+    def judged(self, pairs: Sequence[tuple[str, str]], judge: Judge) -> np.ndarray:
+        """The (n, 3) rows of `pairs`: from the cache where kept, from `judge` for the rest."""
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        if not pairs:
+            return out
+        keys = [pair_key(clause, statement) for clause, statement in pairs]
+        with self._lock:
+            rows = self._loaded()
+            new: dict[bytes, int] = {}  # each new pair read once, however often it comes
+            for i, key in enumerate(keys):
+                row = rows.pop(key, None)
+                if row is None:
+                    new.setdefault(key, i)
+                else:
+                    rows[key] = out[i] = row  # moved to the most recently used end
+        if new:
+            fresh = np.asarray(judge([pairs[i] for i in new.values()]), dtype=np.float32)
+            by_key = dict(zip(new, fresh, strict=True))
+            for i, key in enumerate(keys):
+                if key in by_key:
+                    out[i] = by_key[key]
+            with self._lock:
+                rows = self._loaded()
+                rows.update(by_key)
+                while len(rows) > MAX_ROWS:
+                    del rows[next(iter(rows))]
+                self._save(rows)
+        return out
+
+    def _loaded(self) -> dict[bytes, np.ndarray]:
+        if self._rows is None:
+            self._rows = self._read()
+        return self._rows
+
+    def _read(self) -> dict[bytes, np.ndarray]:
+        if self.path is None:
+            return {}
+        try:
+            kept = msgspec.msgpack.decode(
+                read_input_bytes(self.path, MAX_ROWS * (KEY_BYTES + ROW_BYTES) + 4096), type=_File
+            )
+        except (InputFileError, msgspec.DecodeError):
+            return {}  # none yet, or damaged: the judge reads the pairs again
+        count = len(kept.keys) // KEY_BYTES
+        if (
+            kept.artifact != self.artifact_sha256
+            or len(kept.keys) != count * KEY_BYTES
+            or len(kept.probs) != count * ROW_BYTES
+            or count > MAX_ROWS
+        ):
+            return {}
+        probs = np.frombuffer(kept.probs, dtype="<f4").reshape(count, 3).astype(np.float32)
+        if count and not _valid_rows(probs):
+            return {}
+        keys = [kept.keys[i * KEY_BYTES : (i + 1) * KEY_BYTES] for i in range(count)]
+        return dict(zip(keys, probs, strict=True))
+
+    def _save(self, rows: dict[bytes, np.ndarray]) -> None:
+        if self.path is None:
+            return
+        probs = np.stack(list(rows.values())).astype("<f4") if rows else np.zeros((0, 3), "<f4")
+        data = msgspec.msgpack.encode(_File(self.artifact_sha256, b"".join(rows), probs.tobytes()))
+        # a data folder that cannot be written only costs the next run the judge's passes
+        with contextlib.suppress(OSError):
+            write_private(self.path, data)
