@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         run(later)  # this folder's first use: not counted
         for index in range(args.repeat):
             results["first use"].append(run(Path(tmp) / f"fresh-{index}"))
+            shutil.rmtree(later / "cache" / "judgements", ignore_errors=True)  # the judge reads again
             results["later"].append(run(later))
     medians = {
         kind: {key: round(statistics.median(r.get(key, 0.0) for r in runs), 2) for key in [*PARTS, "total"]}

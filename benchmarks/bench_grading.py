@@ -12,6 +12,7 @@ measured side by side on the same answer texts with the same loaded model,
   cold        answers/s of the grader with an empty cache (bank side encoded too)
               (both read every judge pair: the judge's kept rows are left out of them)
   again       answers/s of grade_many on the same answers once the judge's rows are kept
+              (one run, after the others)
   single      milliseconds for one `grade` call (the wait after Enter): median, p95, max
   load_s      seconds to load the embedding model and the claim judge
 --judge PATH grades with another claim judge artifact (a training/train_judge.py --out).
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
     )
     args = parser.parse_args(argv)
+    if args.judge is not None and args.grader != "semantic":
+        parser.error("--judge needs the semantic grader")
 
     from llmquiz.grading import make_grader
     from llmquiz.grading.calibrate import calibrate, questions_for, read_graded_csv
@@ -61,11 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="llmquiz-bench-") as tmp:
         home = Path(tmp)
         grader = make_grader(args.grader, model=args.model, device=args.device, home=home)
-        if args.judge is not None and args.grader == "semantic":
-            use_engine(grader, "auto", args.device, home, args.judge)
         if args.set:
             apply_settings(grader, args.set)
         started = time.perf_counter()
+        if args.judge is not None:
+            use_engine(grader, "auto", args.device, home, args.judge)
         grader.load()
         load_s = time.perf_counter() - started
         result = calibrate(rows, grader, gold_column=args.gold)  # also warms the bank cache

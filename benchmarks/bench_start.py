@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     import yaml
 
     from llmquiz.bank import load_bank
+    from llmquiz.grading.judgecache import FOLDER_NAME as JUDGEMENTS
     from llmquiz.paths import shipped_bank_dir
 
     free = [q for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free"][:20]
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             "exam": [*llmquiz, "exam", "--answers", str(answers), "--json"],
         }
         commands["again"] = commands["exam"]
-        kept = home / "cache" / "judgements"
+        kept = home / "cache" / JUDGEMENTS
 
         def run(name: str, command: list[str], time_it: Timer) -> float:
             if name != "again":

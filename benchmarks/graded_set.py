@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
     )
     args = parser.parse_args(argv)
+    if args.judge is not None and args.grader != "semantic":
+        parser.error("--judge needs the semantic grader")
 
     import yaml
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     items = [(q, a) for q, raw in zip(graded, data["questions"], strict=True) for a in raw["answers"]]
     with tempfile.TemporaryDirectory(prefix="llmquiz-graded-") as tmp:
         grader = make_grader(args.grader, device=args.device, home=Path(tmp), neighbours=[*graded, *others])
-        if args.judge is not None and args.grader == "semantic":
+        if args.judge is not None:
             use_engine(grader, "auto", args.device, Path(tmp), args.judge)
         if args.set:
             apply_settings(grader, args.set)

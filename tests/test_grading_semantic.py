@@ -67,6 +67,7 @@ GRADED, OTHERS, ANSWERS = _load()
 @pytest.fixture(scope="module")
 def grader(model_home: Path) -> Iterator[Any]:
     g = make_grader("semantic", device="cpu", home=model_home, neighbours=[*GRADED, *OTHERS])
+    g.remember_judgements = False  # every test reads the judge itself, whatever ran before it
     g.load()
     yield g
 
@@ -287,6 +288,7 @@ def test_without_key_points_the_judge_reads_only_on_its_own_subjects(
 
     def score(domain_at: float) -> int:
         g = make_grader("semantic", device="cpu", home=model_home)
+        g.remember_judgements = False  # type: ignore[attr-defined]
         g.settings = replace(g.settings, judge_domain_at=domain_at)  # type: ignore[attr-defined]
         return g.grade(question, answer).score
 

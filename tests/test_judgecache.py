@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -108,7 +108,7 @@ def _not_probabilities(path: Path) -> None:
         pytest.param(lambda p: (p.unlink(), p.mkdir()), id="a-folder"),
     ],
 )
-def test_a_damaged_file_is_ignored_and_replaced(tmp_path: Path, damage) -> None:
+def test_a_damaged_file_is_ignored_and_replaced(tmp_path: Path, damage: Callable[[Path], object]) -> None:
     rows = JudgementCache(tmp_path, SHA).judged(PAIRS, CountingJudge())
     damage(kept_file(tmp_path))
     judge = CountingJudge()
@@ -139,6 +139,37 @@ def test_only_the_most_recently_used_pairs_are_kept(tmp_path: Path, monkeypatch:
     assert judge.asked == [PAIRS[1]]
 
 
+def test_pairs_only_read_again_keep_their_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(judgecache, "MAX_ROWS", 2)
+    JudgementCache(tmp_path, SHA).judged(PAIRS[:2], CountingJudge())
+    JudgementCache(tmp_path, SHA).judged([PAIRS[0]], CountingJudge())  # a later run: hits only
+    JudgementCache(tmp_path, SHA).judged([PAIRS[2]], CountingJudge())
+    judge = CountingJudge()
+    JudgementCache(tmp_path, SHA).judged(PAIRS, judge)
+    assert judge.asked == [PAIRS[1]]
+
+
+def test_a_row_no_softmax_gives_is_returned_but_not_kept(tmp_path: Path) -> None:
+    def broken(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        rows = CountingJudge()(pairs)
+        rows[0] = np.nan
+        return rows
+
+    assert np.isnan(JudgementCache(tmp_path, SHA).judged(PAIRS, broken)[0]).all()
+    judge = CountingJudge()
+    JudgementCache(tmp_path, SHA).judged(PAIRS, judge)
+    assert judge.asked == [PAIRS[0]]  # the others were kept, and the file still reads
+
+
+def test_without_a_data_folder_the_rows_are_kept_for_the_process_only(tmp_path: Path) -> None:
+    cache = JudgementCache(None, SHA)
+    cache.judged(PAIRS, CountingJudge())
+    judge = CountingJudge()
+    cache.judged(PAIRS, judge)
+    assert judge.asked == [] and cache.path is None
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.slow
 def test_grading_again_in_the_same_data_folder_gives_the_same_grades_without_the_judge(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -150,7 +181,12 @@ def test_grading_again_in_the_same_data_folder_gives_the_same_grades_without_the
         (kv, kv.answer),
         (questions["rag-what-is"], "RAG retrieves passages at query time and puts them in the prompt."),
     ]
+    unkept = make_grader("semantic", device="cpu", home=tmp_path / "unkept")
+    unkept.remember_judgements = False
     first = make_grader("semantic", device="cpu", home=tmp_path).grade_many(items)
+    assert [r.score for r in first] == [r.score for r in unkept.grade_many(items)]
+    assert not (tmp_path / "unkept" / "cache" / "judgements").exists()
+    assert [p.stat().st_size > 10 * 28 for p in (tmp_path / "cache" / "judgements").iterdir()] == [True]
     grader = make_grader("semantic", device="cpu", home=tmp_path)
     grader.load()
 

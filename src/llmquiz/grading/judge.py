@@ -17,9 +17,11 @@ once a model is needed.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +46,17 @@ def read_artifact(path: Path, framework: str = "pt") -> tuple[dict[str, Any], di
 
     with safe_open(str(path), framework) as fh:
         return {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata() or {})  # noqa: SIM118
+
+
+@cache
+def _code_digest(*settings: str) -> str:
+    """A digest of the settings and of the source of the modules that read pairs (by path: bert.py
+    imports torch)."""
+    digest = hashlib.sha256("\0".join(settings).encode())
+    here = Path(__file__).resolve().parent
+    for name in ("judge.py", "npbert.py", "bert.py", "bertconfig.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
 
 
 def verify_artifact(path: Path = ARTIFACT, expected: str = ARTIFACT_SHA256) -> None:
@@ -124,9 +137,10 @@ class ClaimJudge:
         self._tokenizer: Any = None
 
     @property
-    def sha256(self) -> str:
-        """The artifact's sha256: what its readings are kept under (judgecache.py)."""
-        return self._sha256
+    def reading_stamp(self) -> str:
+        """What decides this judge's readings: its artifact, engine and device, and the source of
+        the code that reads (the cache of readings, judgecache.py, is kept under it)."""
+        return _code_digest(self._sha256, self._engine, self._device)
 
     def load(self) -> None:
         with self._lock:

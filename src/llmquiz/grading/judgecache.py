@@ -4,11 +4,16 @@ The claim judge is most of what grading costs: every (answer sentence, statement
 BERT pass. The same pairs come back whenever the same answer is graded again: an exam run
 again in CI over an unchanged or partly changed answers file, `calibrate` run again on the
 same CSV, a learner who grades the same sentence twice. So each pair's three probabilities
-are kept in `<home>/cache/judgements/<artifact sha256[:16]>.msgpack`, keyed by a hash of
-the pair's two texts: another judge artifact reads from another file. The most recently
-used MAX_ROWS pairs are kept. The cache is only ever a shortcut: a file that is unreadable,
-damaged or for another artifact is ignored and replaced; one that cannot be written costs
-the next run the judge's passes; deleting it loses nothing.
+are kept in `<home>/cache/judgements/<stamp[:16]>.msgpack`, keyed by a hash of the pair's
+two texts. The stamp (judge.ClaimJudge.reading_stamp) names what decides a reading: the
+artifact, the engine and device, and the source of the code that reads: another judge, engine
+or version of llmquiz reads from another file. A kept row is what the judge gave that pair
+the first time, in that run's batch; read again in another batch it can differ in the sixth
+decimal. The MAX_ROWS pairs used last are kept (one pass over more pairs than that finds none
+of them next time). Two processes writing at once: the last one's rows are kept. The cache
+is only ever a shortcut: a file that is unreadable, damaged or for another stamp is ignored
+and replaced; one that cannot be written costs the next run the judge's passes; deleting it
+loses nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +41,7 @@ Judge = Callable[[Sequence[tuple[str, str]]], Any]
 
 
 class _File(msgspec.Struct, array_like=True):
-    artifact: str
+    stamp: str
     keys: bytes  # the pairs' keys, KEY_BYTES each, least recently used first
     probs: bytes  # their rows, float32 little-endian, ROW_BYTES each
 
@@ -59,13 +65,13 @@ def _valid_rows(probs: np.ndarray) -> bool:
 
 
 class JudgementCache:
-    """The judge's rows of pairs already read, for one artifact; `judged` reads only the new ones."""
+    """The judge's rows of pairs already read, for one stamp; `judged` reads only the new ones."""
 
-    def __init__(self, cache_folder: Path | None, artifact_sha256: str) -> None:
-        self.artifact_sha256 = artifact_sha256
-        name = f"{artifact_sha256[:16]}.msgpack"
+    def __init__(self, cache_folder: Path | None, stamp: str) -> None:
+        self.stamp = stamp
+        name = f"{stamp[:16]}.msgpack"
         self.path = cache_folder / FOLDER_NAME / name if cache_folder is not None else None
-        self._rows: dict[bytes, np.ndarray] | None = None  # key -> row, least recently used first
+        self._rows: OrderedDict[bytes, np.ndarray] | None = None  # key -> row, least recently used first
         self._lock = threading.Lock()
 
     def judged(self, pairs: Sequence[tuple[str, str]], judge: Judge) -> np.ndarray:
@@ -78,58 +84,62 @@ class JudgementCache:
             rows = self._loaded()
             new: dict[bytes, int] = {}  # each new pair read once, however often it comes
             for i, key in enumerate(keys):
-                row = rows.pop(key, None)
+                row = rows.get(key)
                 if row is None:
                     new.setdefault(key, i)
                 else:
-                    rows[key] = out[i] = row  # moved to the most recently used end
+                    out[i] = row
+                    rows.move_to_end(key)  # used again: the last to go
+        fresh: dict[bytes, np.ndarray] = {}
         if new:
-            fresh = np.asarray(judge([pairs[i] for i in new.values()]), dtype=np.float32)
-            by_key = dict(zip(new, fresh, strict=True))
+            judged = np.asarray(judge([pairs[i] for i in new.values()]), dtype=np.float32)
+            fresh = dict(zip(new, judged, strict=True))
             for i, key in enumerate(keys):
-                if key in by_key:
-                    out[i] = by_key[key]
-            with self._lock:
-                rows = self._loaded()
-                rows.update(by_key)
-                while len(rows) > MAX_ROWS:
-                    del rows[next(iter(rows))]
-                self._save(rows)
+                if key in fresh:
+                    out[i] = fresh[key]
+        with self._lock:  # saved after hits too, so that the order of use outlives the run
+            rows = self._loaded()
+            # a row no softmax gives (a broken artifact's NaN) is returned but never kept: one
+            # such row would make every later read of the file fail its check
+            rows.update((key, row) for key, row in fresh.items() if _valid_rows(row[None]))
+            while len(rows) > MAX_ROWS:
+                rows.popitem(last=False)
+            self._save(rows)
         return out
 
-    def _loaded(self) -> dict[bytes, np.ndarray]:
+    def _loaded(self) -> OrderedDict[bytes, np.ndarray]:
         if self._rows is None:
             self._rows = self._read()
         return self._rows
 
-    def _read(self) -> dict[bytes, np.ndarray]:
+    def _read(self) -> OrderedDict[bytes, np.ndarray]:
         if self.path is None:
-            return {}
+            return OrderedDict()
         try:
             kept = msgspec.msgpack.decode(
                 read_input_bytes(self.path, MAX_ROWS * (KEY_BYTES + ROW_BYTES) + 4096), type=_File
             )
         except (InputFileError, msgspec.DecodeError):
-            return {}  # none yet, or damaged: the judge reads the pairs again
+            return OrderedDict()  # none yet, or damaged: the judge reads the pairs again
         count = len(kept.keys) // KEY_BYTES
         if (
-            kept.artifact != self.artifact_sha256
+            kept.stamp != self.stamp
             or len(kept.keys) != count * KEY_BYTES
             or len(kept.probs) != count * ROW_BYTES
             or count > MAX_ROWS
         ):
-            return {}
+            return OrderedDict()
         probs = np.frombuffer(kept.probs, dtype="<f4").reshape(count, 3).astype(np.float32)
         if count and not _valid_rows(probs):
-            return {}
+            return OrderedDict()
         keys = [kept.keys[i * KEY_BYTES : (i + 1) * KEY_BYTES] for i in range(count)]
-        return dict(zip(keys, probs, strict=True))
+        return OrderedDict(zip(keys, probs, strict=True))
 
-    def _save(self, rows: dict[bytes, np.ndarray]) -> None:
+    def _save(self, rows: OrderedDict[bytes, np.ndarray]) -> None:
         if self.path is None:
             return
         probs = np.stack(list(rows.values())).astype("<f4") if rows else np.zeros((0, 3), "<f4")
-        data = msgspec.msgpack.encode(_File(self.artifact_sha256, b"".join(rows), probs.tobytes()))
+        data = msgspec.msgpack.encode(_File(self.stamp, b"".join(rows), probs.tobytes()))
         # a data folder that cannot be written only costs the next run the judge's passes
         with contextlib.suppress(OSError):
             write_private(self.path, data)

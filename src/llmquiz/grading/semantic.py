@@ -220,14 +220,14 @@ class SemanticGrader:
         judge = self._judge
         if judge is None or not pairs:
             return no_probs()
-        sha256 = getattr(judge, "sha256", None)
-        if not self.remember_judgements or sha256 is None:
+        stamp = getattr(judge, "reading_stamp", None)
+        if not self.remember_judgements or stamp is None:
             return judge.judge(pairs)
         with self._lock:
-            if self._judgements is None or self._judgements.artifact_sha256 != sha256:
+            if self._judgements is None or self._judgements.stamp != stamp:
                 from llmquiz.grading.judgecache import JudgementCache
 
-                self._judgements = JudgementCache(self._cache_dir, sha256)
+                self._judgements = JudgementCache(self._cache_dir, stamp)
             judgements = self._judgements
         return judgements.judged(pairs, judge.judge)
 
