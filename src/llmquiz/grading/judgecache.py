@@ -71,7 +71,8 @@ class JudgementCache:
         self.stamp = stamp
         name = f"{stamp[:16]}.msgpack"
         self.path = cache_folder / FOLDER_NAME / name if cache_folder is not None else None
-        self._rows: OrderedDict[bytes, np.ndarray] | None = None  # key -> row, least recently used first
+        # key -> its row as the file holds it (so a save is two joins), least recently used first
+        self._rows: OrderedDict[bytes, bytes] | None = None
         self._lock = threading.Lock()
 
     def judged(self, pairs: Sequence[tuple[str, str]], judge: Judge) -> np.ndarray:
@@ -88,7 +89,7 @@ class JudgementCache:
                 if row is None:
                     new.setdefault(key, i)
                 else:
-                    out[i] = row
+                    out[i] = np.frombuffer(row, dtype="<f4")
                     rows.move_to_end(key)  # used again: the last to go
         fresh: dict[bytes, np.ndarray] = {}
         if new:
@@ -101,18 +102,20 @@ class JudgementCache:
             rows = self._loaded()
             # a row no softmax gives (a broken artifact's NaN) is returned but never kept: one
             # such row would make every later read of the file fail its check
-            rows.update((key, row) for key, row in fresh.items() if _valid_rows(row[None]))
+            rows.update(
+                (key, row.astype("<f4").tobytes()) for key, row in fresh.items() if _valid_rows(row[None])
+            )
             while len(rows) > MAX_ROWS:
                 rows.popitem(last=False)
             self._save(rows)
         return out
 
-    def _loaded(self) -> OrderedDict[bytes, np.ndarray]:
+    def _loaded(self) -> OrderedDict[bytes, bytes]:
         if self._rows is None:
             self._rows = self._read()
         return self._rows
 
-    def _read(self) -> OrderedDict[bytes, np.ndarray]:
+    def _read(self) -> OrderedDict[bytes, bytes]:
         if self.path is None:
             return OrderedDict()
         try:
@@ -129,17 +132,16 @@ class JudgementCache:
             or count > MAX_ROWS
         ):
             return OrderedDict()
-        probs = np.frombuffer(kept.probs, dtype="<f4").reshape(count, 3).astype(np.float32)
-        if count and not _valid_rows(probs):
+        if count and not _valid_rows(np.frombuffer(kept.probs, dtype="<f4").reshape(count, 3)):
             return OrderedDict()
-        keys = [kept.keys[i * KEY_BYTES : (i + 1) * KEY_BYTES] for i in range(count)]
-        return OrderedDict(zip(keys, probs, strict=True))
+        keys = (kept.keys[i * KEY_BYTES : (i + 1) * KEY_BYTES] for i in range(count))
+        rows = (kept.probs[i * ROW_BYTES : (i + 1) * ROW_BYTES] for i in range(count))
+        return OrderedDict(zip(keys, rows, strict=True))
 
-    def _save(self, rows: OrderedDict[bytes, np.ndarray]) -> None:
+    def _save(self, rows: OrderedDict[bytes, bytes]) -> None:
         if self.path is None:
             return
-        probs = np.stack(list(rows.values())).astype("<f4") if rows else np.zeros((0, 3), "<f4")
-        data = msgspec.msgpack.encode(_File(self.stamp, b"".join(rows), probs.tobytes()))
+        data = msgspec.msgpack.encode(_File(self.stamp, b"".join(rows), b"".join(rows.values())))
         # a data folder that cannot be written only costs the next run the judge's passes
         with contextlib.suppress(OSError):
             write_private(self.path, data)
