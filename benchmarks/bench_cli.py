@@ -53,6 +53,14 @@ def kept_bank_folder(home: Path) -> Path:
     return ParsedBankCache(cache_dir(home)).folder
 
 
+def kept_judgements_folder(home: Path) -> Path:
+    """Where a data folder keeps the claim judge's readings (grading/judgecache.py)."""
+    from llmquiz.grading.judgecache import FOLDER_NAME
+    from llmquiz.paths import cache_dir
+
+    return cache_dir(home) / FOLDER_NAME
+
+
 def wall(args: list[str], home: Path, runs: int, *, parse: bool = False) -> float:
     """Median seconds of `runs` fresh processes; `parse`: the bank's kept parsed files deleted first."""
     times = []

@@ -22,6 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import kept_judgements_folder
+
 REPO = Path(__file__).resolve().parents[1]
 
 ONE_RUN = """
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         run(later)  # this folder's first use: not counted
         for index in range(args.repeat):
             results["first use"].append(run(Path(tmp) / f"fresh-{index}"))
-            shutil.rmtree(later / "cache" / "judgements", ignore_errors=True)  # the judge reads again
+            shutil.rmtree(kept_judgements_folder(later), ignore_errors=True)  # the judge reads again
             results["later"].append(run(later))
     medians = {
         kind: {key: round(statistics.median(r.get(key, 0.0) for r in runs), 2) for key in [*PARTS, "total"]}

@@ -106,12 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             grader.grade(question, answer)
             single.append((time.perf_counter() - started) * 1000)
-        if remembered and not args.no_speed:  # the same answers again, the judge's rows kept
-            grader.remember_judgements = True  # type: ignore[attr-defined]
-            grader.grade_many(items)
-            started = time.perf_counter()
-            grader.grade_many(items)
-            report["answers_per_second_again"] = round(len(items) / (time.perf_counter() - started), 1)
+        if remembered and not args.no_speed:
+            report["answers_per_second_again"] = round(again_per_second(grader, items), 1)
     if warm:
         report["answers_per_second_warm"] = round(statistics.median(warm), 1)
         report["answers_per_second_cold"] = round(statistics.median(cold), 1)
@@ -163,6 +159,15 @@ def use_engine(grader: object, engine: str, device: str, home: Path, judge: Path
         on = getattr(grader._embedder, "device", None) or "cpu"
         grader._judge = ClaimJudge(on, artifact, sha256, engine=getattr(grader._embedder, "engine", engine))
         grader._judge.load()
+
+
+def again_per_second(grader: object, items: list) -> float:
+    """Answers/s of grade_many over `items` graded a second time, the judge's rows kept (one run)."""
+    grader.remember_judgements = True  # type: ignore[attr-defined]
+    grader.grade_many(items)  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    grader.grade_many(items)  # type: ignore[attr-defined]
+    return len(items) / (time.perf_counter() - started)
 
 
 def plain_cosine(embedder: object, rows: list) -> float:

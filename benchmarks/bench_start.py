@@ -31,6 +31,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_cli import kept_judgements_folder
+
 REPO = Path(__file__).resolve().parents[1]
 Timer = Callable[[list[str], dict[str, str]], float]
 ANSWER = "RAG retrieves relevant passages from an external store at query time and puts them in the prompt."
@@ -68,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     import yaml
 
     from llmquiz.bank import load_bank
-    from llmquiz.grading.judgecache import FOLDER_NAME as JUDGEMENTS
     from llmquiz.paths import shipped_bank_dir
 
     free = [q for q in load_bank([shipped_bank_dir()]).questions if q.kind == "free"][:20]
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             "exam": [*llmquiz, "exam", "--answers", str(answers), "--json"],
         }
         commands["again"] = commands["exam"]
-        kept = home / "cache" / JUDGEMENTS
+        kept = kept_judgements_folder(home)
 
         def run(name: str, command: list[str], time_it: Timer) -> float:
             if name != "again":

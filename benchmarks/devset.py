@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
 def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
     import time
 
+    from bench_grading import again_per_second
+
     from llmquiz.grading import text as tx
 
     embedder = grader._embedder  # type: ignore[attr-defined]
@@ -179,11 +181,7 @@ def measure_speed(grader: object, items: list, repeat: int) -> dict[str, float]:
         started = time.perf_counter()
         grader.grade(question, answer)  # type: ignore[attr-defined]
         single.append((time.perf_counter() - started) * 1000)
-    grader.remember_judgements = True  # type: ignore[attr-defined]
-    grader.grade_many(items)  # type: ignore[attr-defined]  # the judge's rows kept, then graded again
-    started = time.perf_counter()
-    grader.grade_many(items)  # type: ignore[attr-defined]
-    again = len(items) / (time.perf_counter() - started)
+    again = again_per_second(grader, items)
     return {
         "raw_encode_answers_per_second": round(statistics.median(raw), 1),
         "grade_many_answers_per_second": round(statistics.median(graded), 1),

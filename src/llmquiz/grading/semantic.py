@@ -220,9 +220,9 @@ class SemanticGrader:
         judge = self._judge
         if judge is None or not pairs:
             return no_probs()
-        stamp = getattr(judge, "reading_stamp", None)
-        if not self.remember_judgements or stamp is None:
+        if not self.remember_judgements:
             return judge.judge(pairs)
+        stamp = judge.reading_stamp
         with self._lock:
             if self._judgements is None or self._judgements.stamp != stamp:
                 from llmquiz.grading.judgecache import JudgementCache
