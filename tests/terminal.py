@@ -74,6 +74,29 @@ def _take_the_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def slow_loading_env(home: Path, load_delay: float, load_error: str = "") -> dict[str, str]:
+    return {
+        **os.environ,
+        "LLMQUIZ_HOME": str(home),
+        "PYTHONPATH": str(REPO / "src"),
+        "LLMQUIZ_TEST_LOAD_DELAY": str(load_delay),
+        "LLMQUIZ_TEST_LOAD_ERROR": load_error,
+    }
+
+
+def run_without_terminal(args: list[str], home: Path, load_delay: float) -> subprocess.CompletedProcess[str]:
+    """The slow-loading llmquiz with stdin closed and output to pipes, as a script runs it."""
+    return subprocess.run(
+        [sys.executable, "-c", SLOW_LOADING, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=slow_loading_env(home, load_delay),
+        timeout=load_delay,  # never waits for the load
+        check=False,
+    )
+
+
 class Terminal:
     """One llmquiz process on a pty: `expect` what it shows, `type` what a person types."""
 
@@ -83,11 +106,7 @@ class Terminal:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
         env = {
-            **os.environ,
-            "LLMQUIZ_HOME": str(home),
-            "PYTHONPATH": str(REPO / "src"),
-            "LLMQUIZ_TEST_LOAD_DELAY": str(load_delay),
-            "LLMQUIZ_TEST_LOAD_ERROR": load_error,
+            **slow_loading_env(home, load_delay, load_error),
             "TERM": "xterm-256color",
             "COLUMNS": str(columns),
         }

@@ -8,13 +8,14 @@ answer's wait names each loading step.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
 
 from llmquiz.history import UNGRADED, read_history
 
-from .terminal import Terminal
+from .terminal import Terminal, run_without_terminal
 
 ANSWER = "documents are retrieved at query time and given to the model as context\n"
 
@@ -79,6 +80,20 @@ def test_an_empty_enter_asks_again_and_a_skip_needs_no_model(llmquiz_home: Path)
     assert terminal.finish() == 0
     (record,) = read_history(llmquiz_home).records
     assert (record.answer, record.score, record.verdict) == ("", 0, "incorrect")
+
+
+def test_a_session_ended_before_the_model_loads_exits_at_once_with_all_its_output(
+    llmquiz_home: Path,
+) -> None:
+    # The load thread is still running when the exam ends: the process exits without
+    # finalising under it (that crashed at random with the real model), output flushed.
+    exam = run_without_terminal(["exam", "--count", "2", "--seed", "1", "--json"], llmquiz_home, 60)
+    assert exam.returncode == 1, exam.stderr  # nothing answered: the exam is failed
+    report = json.loads(exam.stdout)
+    assert [q["verdict"] for q in report["questions"]] == ["unanswered"] * 2
+    quiz = run_without_terminal(["quiz", "--topic", "rag", "--count", "1"], llmquiz_home, 60)
+    assert quiz.returncode == 0, quiz.stderr
+    assert "Question 1/1" in quiz.stdout
 
 
 def test_an_accidental_empty_enter_loses_nothing(llmquiz_home: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from llmquiz.cli_support import (
     LlmquizGroup,
     context,
     emit_json,
+    end_process,
     practise,
     require_stdin,
     show_exam,
@@ -372,4 +372,9 @@ def main() -> None:
     try:
         app(prog_name="llmquiz")
     except KeyboardInterrupt:  # pragma: no cover - outside a command
-        sys.exit(EXIT_INTERRUPTED)
+        end_process(EXIT_INTERRUPTED)
+    except SystemExit as done:  # how click ends every run
+        if not isinstance(done.code, int | None):
+            raise  # a message to print: sys.exit's own handling
+        end_process(done.code or 0)
+    end_process(0)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -48,6 +50,26 @@ class LlmquizGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit with `code`; at once, without finalising the interpreter, if a load is still running.
+
+    A session that ends early (stdin closed, a quit before the model is ready) leaves the
+    model-load thread inside torch, numpy or tokenizers C code. Finalising the interpreter
+    under it crashes the process at random after all was done (a segfault, or an abort from
+    C++ unwinding the frozen thread), so a script sees 139 or 134 instead of the command's
+    code. Everything kept was written whole before this (histories and caches are fsynced
+    or atomically replaced); only the streams need flushing.
+    """
+    from llmquiz.grading_service import background_work_running  # light: no torch
+
+    if not background_work_running():
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed or broken pipe: nothing more to show
+            stream.flush()
+    os._exit(code)
 
 
 def context(ctx: typer.Context) -> Context:
