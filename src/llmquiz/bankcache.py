@@ -23,6 +23,7 @@ import msgspec
 from llmquiz import bank as bank_module
 from llmquiz import inputfiles
 from llmquiz.bank import Topic, parse_bank_text
+from llmquiz.digests import parts_digest
 from llmquiz.errors import InputFileError, Problem
 from llmquiz.inputfiles import read_input_bytes
 from llmquiz.outputfiles import write_private
@@ -46,10 +47,7 @@ def _code_stamp() -> bytes:
 
 
 def _digest(*parts: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(len(part).to_bytes(8, "little") + part)
-    return digest.hexdigest()
+    return parts_digest(*parts).hex()
 
 
 class ParsedBankCache:

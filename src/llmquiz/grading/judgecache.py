@@ -19,7 +19,6 @@ loses nothing.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from llmquiz.digests import parts_digest
 from llmquiz.errors import InputFileError
 from llmquiz.inputfiles import read_input_bytes
 from llmquiz.outputfiles import write_private
@@ -47,11 +47,7 @@ class _File(msgspec.Struct, array_like=True):
 
 
 def pair_key(clause: str, statement: str) -> bytes:
-    digest = hashlib.sha256()
-    for text in (clause, statement):
-        raw = text.encode("utf-8", "surrogatepass")
-        digest.update(len(raw).to_bytes(8, "little") + raw)
-    return digest.digest()[:KEY_BYTES]
+    return parts_digest(*(text.encode("utf-8", "surrogatepass") for text in (clause, statement)))[:KEY_BYTES]
 
 
 def _valid_rows(probs: np.ndarray) -> bool:
