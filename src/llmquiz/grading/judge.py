@@ -37,6 +37,10 @@ ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74b
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a sentence (at most 60 words) and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 16  # measured 8-64 on 2 cores: 16 (with npbert.ROWS 128) is about a tenth faster than 32
+# from this many pairs one answer's batch is split between the cores; below it one batch on
+# both BLAS threads is faster (66 dev-set answers graded one at a time, the ways interleaved:
+# p95 318 ms split from 12, 356 never split, 306 always; median 98, 100 and 122 ms)
+SPLIT_FROM = 12
 SUPPORT, CONTRADICT = 0, 1  # columns of judge(): support, contradict, neither
 
 
@@ -86,15 +90,15 @@ def _layers(meta: dict[str, str], config: BertConfig) -> int:
 def even_batches(order: Any, lengths: Any, size: int, side_by_side: int = 1) -> list[Any]:
     """`order` (indexes sorted by their `lengths`) cut into consecutive batches of at most
     `size`, whose padded tokens (rows times the longest) are as even as they can be; more than
-    one batch is made a multiple of `side_by_side` in number.
+    one batch, or SPLIT_FROM pairs or more, is made a multiple of `side_by_side` in number.
 
     Cores run batches side by side and wait for the slowest: one answer's 20 pairs as 16 and 4
     take as long as 16 would, and two batches of equal rows do not take equally long when one
-    holds the longer pairs. A single batch stays whole: one batch on both cores' BLAS threads
-    was as fast as two halves side by side.
+    holds the longer pairs. A few pairs stay one batch on both cores' BLAS threads, which is
+    faster for them than two halves side by side; from SPLIT_FROM on, the halves are faster.
     """
     count = -(-len(order) // size)
-    if count > 1:
+    if count > 1 or len(order) >= SPLIT_FROM:
         count = -(-count // side_by_side) * side_by_side
     sizes = [int(n) for n in lengths[order]]
 
