@@ -2,6 +2,7 @@
 
     python benchmarks/devset.py [--grader semantic|lexical] [--bare] [--set NAME=VALUE]...
         [--verbose] [--json] [--speed [--repeat N]] [--engine numpy|torch] [--judge PATH]
+        [--split-from N]
 
 The answers are graded as `llmquiz exam --answers` grades them: the shipped bank, its
 questions as neighbours, the default model. The gold grade is the mean of the two blind
@@ -27,6 +28,9 @@ default, auto, is numpy on cpu and torch on cuda), to compare the two engines' s
 
 --judge PATH grades with another claim judge artifact (one training/train_judge.py --out
 wrote), to compare a retrained judge with the shipped one without replacing it.
+
+--split-from N splits one answer's judge pairs between the cores from N pairs on (default:
+judge.SPLIT_FROM; a large N never splits them), to time the single grade both ways.
 """
 
 from __future__ import annotations
@@ -68,18 +72,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--judge", type=Path, default=None, help="a claim judge artifact to grade with (a retrained one)"
     )
+    parser.add_argument(
+        "--split-from",
+        type=int,
+        default=None,
+        help="split one answer's judge pairs between the cores from this many (judge.SPLIT_FROM)",
+    )
     args = parser.parse_args(argv)
 
     import yaml
 
     from llmquiz.bank import load_bank
-    from llmquiz.grading import make_grader
+    from llmquiz.grading import judge, make_grader
     from llmquiz.grading.calibrate import pearson, spearman
     from llmquiz.paths import shipped_bank_dir
 
     sys.path.insert(0, str(HERE))
     from bench_grading import apply_settings, use_engine
 
+    if args.split_from is not None:
+        judge.SPLIT_FROM = args.split_from
     rows = yaml.safe_load(args.yaml.read_text(encoding="utf-8"))["answers"]
     bank = load_bank([shipped_bank_dir()])
     questions = bank.questions
