@@ -62,9 +62,9 @@ def end_process(code: int) -> NoReturn:
     code. Everything kept was written whole before this (histories and caches are fsynced
     or atomically replaced); only the streams need flushing.
     """
-    from llmquiz.grading_service import background_work_running  # light: no torch
-
-    if not background_work_running():
+    # looked up, not imported: a command that never started a session pays nothing for it
+    service = sys.modules.get("llmquiz.grading_service")
+    if service is None or not service.background_work_running():
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed or broken pipe: nothing more to show
