@@ -92,7 +92,7 @@ def run_without_terminal(args: list[str], home: Path, load_delay: float) -> subp
         capture_output=True,
         text=True,
         env=slow_loading_env(home, load_delay),
-        timeout=load_delay,  # never waits for the load
+        timeout=load_delay / 2,  # it must not wait for the load
         check=False,
     )
 
