@@ -12,7 +12,8 @@ same cut the grader's verdicts make at 70 and 40 of 100. Printed:
   pearson / spearman   of the grader's score with the gold grade, over all answers
   verdict agreement    share of answers whose verdict is the gold band
   wrong called right   answers with gold below 1.5 that score 70 or more (of how many)
-  per kind             gold mean, score mean, answers called correct
+  per kind             gold mean, score mean, answers called correct, key points listed as
+                       covered (of all the kind's answers' key points)
   ceiling              the two examiners' Pearson and band agreement with each other
 
 --bare grades with the question and reference only (no key points, no misconceptions), as
@@ -116,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     first = [float(row["grades"][0]) for row in rows]
     second = [float(row["grades"][1]) for row in rows]
     kinds: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
+    covered: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # key points listed as covered, of all
     for row, r, g in zip(rows, results, gold, strict=True):
         kinds[row["kind"]].append((g, r.score, r.verdict))
+        covered[row["kind"]][0] += len(r.covered)
+        covered[row["kind"]][1] += len(r.covered) + len(r.missed)
     report = {
         "grader": grader.name + (" (bare: no key points)" if args.bare else ""),
         "n": len(rows),
@@ -132,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                 "gold": round(statistics.mean(g for g, _, _ in v), 2),
                 "score": round(statistics.mean(s for _, s, _ in v), 1),
                 "called_correct": sum(verdict == "correct" for _, _, verdict in v),
+                "covered_points": covered[kind][0],
+                "key_points": covered[kind][1],
             }
             for kind, v in kinds.items()
         },
@@ -162,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     for kind, k in sorted(report["kinds"].items(), key=lambda kv: -kv[1]["gold"]):
         print(
             f"  {kind:13s} n={k['n']:3d}  gold {k['gold']:4.2f}  score {k['score']:5.1f}  "
-            f"called correct {k['called_correct']}"
+            f"called correct {k['called_correct']:2d}  "
+            f"covered {k['covered_points']}/{k['key_points']} key points"
         )
     c = report["ceiling"]
     for key, value in speed.items():

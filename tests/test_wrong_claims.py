@@ -88,6 +88,9 @@ def test_verdicts_by_kind(grader: Grader, bank: Bank, question_id: str, answer: 
     assert result.verdict == verdict, (result.score, result.signals)
     if verdict == "correct":
         assert result.wrong_claims == ()
+        assert result.covered  # what it says is listed as said
+    else:  # none of these states a key point: none is listed as covered, whatever words it shares
+        assert result.covered == (), result.signals
 
 
 REVERSED_TEMPERATURE = (
@@ -108,9 +111,20 @@ def test_a_contradicted_point_is_never_covered(grader: Grader, bank: Bank) -> No
     assert set(result.covered).isdisjoint(result.missed)
 
 
-def test_a_reversal_by_meaning_is_caught(grader: Grader, bank: Bank) -> None:
-    answer = "The KV cache stores nothing; keys and values are recomputed at every step."
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(
+            "The KV cache stores nothing; keys and values are recomputed at every step.", id="sentence"
+        ),
+        pytest.param(
+            "The KV cache stores nothing; keys and values are recomputed at every step", id="no-full-stop"
+        ),
+    ],
+)
+def test_a_reversal_by_meaning_is_caught(grader: Grader, bank: Bank, answer: str) -> None:
     result = grade(grader, bank, "llm-internals-kv-cache", answer)
+    assert result.verdict == "incorrect"
     assert not any("stores the keys and values" in p for p in result.covered)
 
 

@@ -13,7 +13,9 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
   (fact_contradict_at, fact_margin), and a key point whose evidence is that claim is then
   not covered;
 - the score factor falls towards claim_floor when the judge finds no key point stated at all
-  (a term list, an echo, an answer about something else), and by up to doubt_cost as the
+  (a term list, an echo, an answer about something else), and then only a key point the
+  judge finds at least half-stated (covered_support) is listed as covered, whatever words the
+  others share with the answer; and the factor falls by up to doubt_cost as the
   judge leans towards a wrong claim without being sure of it (doubt_from).
 """
 
@@ -99,6 +101,7 @@ def read_plan(plan: Plan, probs: np.ndarray, s: GraderSettings) -> Reading:
     points: list[PointJudgement] = []
     right_in: dict[int, float] = {}  # claim -> the most it supports any key point
     point_support: list[float] = []
+    judged_support: list[float | None] = []  # each point's, None where the judge did not read it
     doubt = 0.0  # the most the judge leans towards a wrong claim: a point contradicted, a misconception held
     # a key point states one claim; a reference sentence standing in for key points (a CSV) often
     # several, so a word of it reversed in the answer is less sure to reverse what matters
@@ -119,6 +122,7 @@ def read_plan(plan: Plan, probs: np.ndarray, s: GraderSettings) -> Reading:
         else:  # not read by the judge: the bi-encoder's match alone
             against = 0.0
             evidence_at = int(p.sims.argmax()) if len(p.sims) else None
+        judged_support.append(judge_support)
         if judge_support is not None or p.match <= 0:
             point_support.append(judge_support or 0.0)
         lean = against - judge_support if judge_support is not None else 0.0
@@ -180,6 +184,13 @@ def read_plan(plan: Plan, probs: np.ndarray, s: GraderSettings) -> Reading:
         # a list of terms, an echo, an answer about something else: no point is stated
         stated = max(min(1.0, js / s.support_full_at) for js in point_support)
         factor *= s.claim_floor + (1 - s.claim_floor) * stated
+        if stated < 1:  # nor is a point shown as covered that the judge did not find half-stated
+            points = [
+                replace(p, status=MISSING)
+                if p.status == COVERED and (js is None or js < s.covered_support)
+                else p
+                for p, js in zip(points, judged_support, strict=True)
+            ]
     return Reading(points, wrongs, facts, factor)
 
 

@@ -41,6 +41,7 @@ class GraderSettings:
     judge_from: float = 0.3  # ... and only those whose bi-encoder match is above this
     support_full_at: float = 0.5  # the judge's support probability that counts as full support
     claim_floor: float = 0.3  # score factor when the judge finds no key point stated at all
+    covered_support: float = 0.25  # ... and then the support a point needs to be listed as covered
     contradict_at: float = 0.95  # judge's contradiction probability that marks a point contradicted
     contradict_margin: float = 0.9  # ... and by how much it must exceed the support probability
     repeat_at: float = 0.5  # judge's support probability that marks a misconception repeated
