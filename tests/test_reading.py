@@ -35,7 +35,7 @@ def plan_of(point_probs: list[float], wrong_probs: list[float] | None = None) ->
     ("probs", "factor", "covered"),
     [
         pytest.param([0.9, 0.05, 0.05], 1.0, True, id="supported-no-cost"),
-        pytest.param([0.15, 0.75, 0.10], 1.0, True, id="lean-below-doubt-from"),
+        pytest.param([0.30, 0.65, 0.05], 1.0, True, id="lean-below-doubt-from"),
         pytest.param([0.05, 0.85, 0.10], 1 - 0.7 * 0.5, False, id="lean-half-way"),
     ],
 )
@@ -48,6 +48,27 @@ def test_the_judges_lean_costs_a_share_of_the_score(probs: list[float], factor: 
     assert points[0].status != CONTRADICTED  # not sure enough to mark the point itself
     assert (points[0].status == COVERED) == covered  # ... but a point leaned against is not covered
     assert read_plan(plan, rows, replace(settings, doubt_cost=0.0)).factor == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("support", "covered"),
+    [
+        pytest.param(0.6, True, id="fully-stated"),
+        pytest.param(0.3, True, id="half-stated"),
+        pytest.param(0.1, False, id="not-stated"),
+    ],
+)
+def test_when_no_point_is_stated_only_a_half_stated_one_is_listed_as_covered(
+    support: float, covered: bool
+) -> None:
+    """A term list or an echo matches a point's words; the judge finds it not stated, the
+    score keeps claim_floor of it, and the point is not listed as covered either."""
+    plan, rows = plan_of([support, 0.0, 1 - support])
+    reading = read_plan(plan, rows, GraderSettings())
+    assert (reading.points[0].status == COVERED) == covered
+    assert reading.points[0].status != CONTRADICTED
+    stated = min(1.0, support / 0.5)
+    assert reading.factor == pytest.approx(0.3 + 0.7 * stated, abs=1e-6)
 
 
 def test_a_claim_that_states_a_point_as_well_is_not_a_repeated_misconception() -> None:
