@@ -91,7 +91,7 @@ def run_without_terminal(args: list[str], home: Path, load_delay: float) -> subp
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        env=slow_loading_env(home, load_delay),
+        env={k: v for k, v in slow_loading_env(home, load_delay).items() if k != "PYTHONUNBUFFERED"},
         timeout=load_delay / 2,  # it must not wait for the load
         check=False,
     )

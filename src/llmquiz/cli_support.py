@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import traceback
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -53,18 +54,19 @@ class LlmquizGroup(TyperGroup):
 
 
 def end_process(code: int) -> NoReturn:
-    """Exit with `code`; at once, without finalising the interpreter, if a load is still running.
+    """Exit with `code`; at once, without finalising the interpreter, while a daemon thread lives.
 
-    A session that ends early (stdin closed, a quit before the model is ready) leaves the
-    model-load thread inside torch, numpy or tokenizers C code. Finalising the interpreter
-    under it crashes the process at random after all was done (a segfault, or an abort from
-    C++ unwinding the frozen thread), so a script sees 139 or 134 instead of the command's
-    code. Everything kept was written whole before this (histories and caches are fsynced
-    or atomically replaced); only the streams need flushing.
+    A session leaves daemon threads behind: the model load (still inside torch, numpy or
+    tokenizers C code when a session ends early: stdin closed, a quit before the model is
+    ready), the grading worker that any model-graded answer starts, and the judge's batch
+    threads when Ctrl-C stops a grade. Finalising the interpreter under such a thread crashed
+    the process at random after all was done (a segfault, or an abort from C++ unwinding the
+    frozen thread), so a script saw 139 or 134 instead of the command's code. So with one
+    alive the streams are flushed and the process ends here, skipping atexit handlers and
+    finalisers (the project registers none). Histories are fsynced and caches replaced
+    atomically before this point; a cache save cut short leaves at most a temporary file.
     """
-    # looked up, not imported: a command that never started a session pays nothing for it
-    service = sys.modules.get("llmquiz.grading_service")
-    if service is None or not service.background_work_running():
+    if not any(thread.daemon and thread.is_alive() for thread in threading.enumerate()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed or broken pipe: nothing more to show

@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from llmquiz.bank import Question
     from llmquiz.grading import Grader, GradeResult
 
-THREAD_PREFIX = "llmquiz-"  # the service's threads: the model load and the exam's grading
-
-
-def background_work_running() -> bool:
-    """Whether a service thread is still alive: loading the model, embedding or grading."""
-    return any(t.name.startswith(THREAD_PREFIX) and t.is_alive() for t in threading.enumerate())
-
 
 class GradingService:
     """Loads the grader in the background while the learner reads the first question.
@@ -48,7 +41,7 @@ class GradingService:
         self._fallback = fallback
         self._error: BaseException | None = None
         self._loaded = threading.Event()
-        self._thread = threading.Thread(target=self._load, name=f"{THREAD_PREFIX}model-load", daemon=True)
+        self._thread = threading.Thread(target=self._load, name="llmquiz-model-load", daemon=True)
         self.step: str | None = None  # the loading step running now (a grading.progress step), for the UI
         self.first_use = False  # the weights were verified: the first load after an install
         self._queue: queue.SimpleQueue[tuple[Future[GradeResult], Question, str]] = queue.SimpleQueue()
@@ -114,7 +107,7 @@ class GradingService:
         """Grade in a background thread, in the order submitted; the future holds the result."""
         future: Future[GradeResult] = Future()
         if self._worker is None:
-            self._worker = threading.Thread(target=self._work, name=f"{THREAD_PREFIX}grading", daemon=True)
+            self._worker = threading.Thread(target=self._work, name="llmquiz-grading", daemon=True)
             self._worker.start()
         self._queue.put((future, question, answer))
         return future

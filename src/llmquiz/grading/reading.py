@@ -13,9 +13,9 @@ one batch; `read_plan` turns the rows that belong to one answer into judgements:
   (fact_contradict_at, fact_margin), and a key point whose evidence is that claim is then
   not covered;
 - the score factor falls towards claim_floor when the judge finds no key point stated at all
-  (a term list, an echo, an answer about something else), and then only a key point the
-  judge finds at least half-stated (covered_support) is listed as covered, whatever words the
-  others share with the answer; and the factor falls by up to doubt_cost as the
+  (a term list, an echo, an answer about something else), and then only a key point whose
+  support is at least covered_support is listed as covered, whatever words the others share
+  with the answer; and the factor falls by up to doubt_cost as the
   judge leans towards a wrong claim without being sure of it (doubt_from).
 """
 
@@ -184,7 +184,7 @@ def read_plan(plan: Plan, probs: np.ndarray, s: GraderSettings) -> Reading:
         # a list of terms, an echo, an answer about something else: no point is stated
         stated = max(min(1.0, js / s.support_full_at) for js in point_support)
         factor *= s.claim_floor + (1 - s.claim_floor) * stated
-        if stated < 1:  # nor is a point shown as covered that the judge did not find half-stated
+        if stated < 1:  # nor is a point shown as covered that the judge barely finds stated
             points = [
                 replace(p, status=MISSING)
                 if p.status == COVERED and (js is None or js < s.covered_support)
