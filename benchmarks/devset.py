@@ -116,12 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     wrong_right = sum(r.verdict == "correct" for r, _ in wrong)
     first = [float(row["grades"][0]) for row in rows]
     second = [float(row["grades"][1]) for row in rows]
-    kinds: dict[str, list[tuple[float, int, str]]] = defaultdict(list)
-    covered: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # key points listed as covered, of all
-    for row, r, g in zip(rows, results, gold, strict=True):
-        kinds[row["kind"]].append((g, r.score, r.verdict))
-        covered[row["kind"]][0] += len(r.covered)
-        covered[row["kind"]][1] += len(r.covered) + len(r.missed)
+    kinds: dict[str, list[tuple[float, int, str, int, int]]] = defaultdict(list)
+    for row, r, g in zip(rows, results, gold, strict=True):  # ... and key points covered, of all
+        kinds[row["kind"]].append((g, r.score, r.verdict, len(r.covered), len(r.covered) + len(r.missed)))
     report = {
         "grader": grader.name + (" (bare: no key points)" if args.bare else ""),
         "n": len(rows),
@@ -133,11 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         "kinds": {
             kind: {
                 "n": len(v),
-                "gold": round(statistics.mean(g for g, _, _ in v), 2),
-                "score": round(statistics.mean(s for _, s, _ in v), 1),
-                "called_correct": sum(verdict == "correct" for _, _, verdict in v),
-                "covered_points": covered[kind][0],
-                "key_points": covered[kind][1],
+                "gold": round(statistics.mean(g for g, *_ in v), 2),
+                "score": round(statistics.mean(s for _, s, *_ in v), 1),
+                "called_correct": sum(verdict == "correct" for _, _, verdict, *_ in v),
+                "covered_points": sum(c for *_, c, _ in v),
+                "key_points": sum(n for *_, n in v),
             }
             for kind, v in kinds.items()
         },

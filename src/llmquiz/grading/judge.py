@@ -38,8 +38,7 @@ BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a sentence (at most 60 words) and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 16  # measured 8-64 on 2 cores: 16 (with npbert.ROWS 128) is about a tenth faster than 32
 # from this many pairs one answer's batch is split between the cores; below it one batch on
-# both BLAS threads is faster (66 dev-set answers graded one at a time, the ways interleaved:
-# p95 318 ms split from 12, 356 never split, 306 always; median 98, 100 and 122 ms)
+# both BLAS threads is faster (`benchmarks/devset.py --speed --split-from N` times both ways)
 SPLIT_FROM = 12
 SUPPORT, CONTRADICT = 0, 1  # columns of judge(): support, contradict, neither
 
