@@ -1,6 +1,7 @@
 """The claim judge's speed on the numpy and the torch engine, side by side in one process.
 
     python benchmarks/bench_judge.py [--repeat 3] [--pairs 320] [--engines numpy,torch]
+    python benchmarks/bench_judge.py --engines numpy --rows 128,384  # npbert's feed-forward block
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_judge.py --engines numpy   # one BLAS thread
 
 The pairs are the shipped bank's reference answers' first sentences against key points (their
@@ -8,7 +9,8 @@ own question's and another's), like the pairs grading asks about. Each engine ju
 them in turn, --repeat times, alternating; printed: the median pairs per second of each and
 the largest difference between their probabilities. numpy's BLAS threads are OpenBLAS's
 own choice (one per core) unless OPENBLAS_NUM_THREADS says otherwise, as in grading; torch
-uses its default threads.
+uses its default threads. --rows times the numpy engine once per feed-forward block size
+(npbert.ROWS), in the same alternation.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=320)
     parser.add_argument("--engines", default="numpy,torch", help="comma-separated: numpy, torch")
+    parser.add_argument("--rows", default="", help="comma-separated npbert.ROWS values for numpy")
     args = parser.parse_args(argv)
 
     import numpy as np
 
     from llmquiz.bank import load_bank
+    from llmquiz.grading import npbert
     from llmquiz.grading.judge import ClaimJudge
     from llmquiz.paths import shipped_bank_dir
 
@@ -39,19 +43,24 @@ def main(argv: list[str] | None = None) -> int:
         other = free[(i + 7) % len(free)]
         pairs += [(q.answer.split(". ")[0], point) for point in (*q.key_points[:2], other.key_points[0])]
     pairs = pairs[: args.pairs]
-    judges = {engine: ClaimJudge("cpu", engine=engine) for engine in args.engines.split(",")}
-    probs, speed = {}, {engine: [] for engine in judges}
+    engines = args.engines.split(",")
+    judges = {engine: ClaimJudge("cpu", engine=engine) for engine in engines}
+    rows = [int(n) for n in args.rows.split(",") if n] or [npbert.ROWS]
+    runs = [(e, n) for e in engines for n in (rows if e == "numpy" else [0])]
+    names = {run: run[0] if run[0] != "numpy" or len(rows) == 1 else f"numpy rows={run[1]}" for run in runs}
+    probs, speed = {}, {names[run]: [] for run in runs}
     for judge in judges.values():
         judge.judge(pairs[:8])  # load and warm up
     for _ in range(args.repeat):
-        for engine, judge in judges.items():
+        for engine, block in runs:
+            npbert.ROWS = block or npbert.ROWS
             started = time.perf_counter()
-            probs[engine] = judge.judge(pairs)
-            speed[engine].append(len(pairs) / (time.perf_counter() - started))
+            probs[engine] = judges[engine].judge(pairs)
+            speed[names[engine, block]].append(len(pairs) / (time.perf_counter() - started))
     print(f"{len(pairs)} pairs; OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    for engine, values in speed.items():
-        print(f"{engine:6s} {statistics.median(values):6.1f} pairs/s")
-    if len(probs) == 2:
+    for name, values in speed.items():
+        print(f"{name:14s} {statistics.median(values):6.1f} pairs/s")
+    if len(judges) == 2:
         difference = float(np.abs(probs["numpy"] - probs["torch"]).max())
         print(f"largest probability difference {difference:.2e}")
     return 0

@@ -36,7 +36,7 @@ ARTIFACT = Path(__file__).resolve().parent / "weights" / "claim-judge.safetensor
 ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74be0c"
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a sentence (at most 60 words) and a statement; longer pairs are cut, the longer text first
-BATCH_SIZE = 16  # measured 8-64 on 2 cores: 16 (with npbert.ROWS 128) is about a tenth faster than 32
+BATCH_SIZE = 16  # measured on 2 cores with npbert.ROWS 384: 8 to 24 alike, 32 about a tenth slower
 # from this many pairs one answer's batch is split between the cores; below it one batch on
 # both BLAS threads is faster (`benchmarks/devset.py --speed --split-from N` times both ways)
 SPLIT_FROM = 12
