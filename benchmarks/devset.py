@@ -30,8 +30,9 @@ default, auto, is numpy on cpu and torch on cuda), to compare the two engines' s
 --judge PATH grades with another claim judge artifact (one training/train_judge.py --out
 wrote), to compare a retrained judge with the shipped one without replacing it.
 
---split-from N splits one answer's judge pairs between the cores from N pairs on (default:
-judge.SPLIT_FROM; a large N never splits them), to time the single grade both ways.
+--split-from N splits one batch of judge pairs, or of texts to encode, between the cores from
+N on (default: batching.SPLIT_FROM; a large N never splits them), to time the single grade
+both ways.
 """
 
 from __future__ import annotations
@@ -77,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         "--split-from",
         type=int,
         default=None,
-        help="split one answer's judge pairs between the cores from this many (judge.SPLIT_FROM)",
+        help="split one answer's judge pairs between the cores from this many (batching.SPLIT_FROM)",
     )
     args = parser.parse_args(argv)
 
     import yaml
 
     from llmquiz.bank import load_bank
-    from llmquiz.grading import judge, make_grader
+    from llmquiz.grading import batching, make_grader
     from llmquiz.grading.calibrate import pearson, spearman
     from llmquiz.paths import shipped_bank_dir
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench_grading import apply_settings, use_engine
 
     if args.split_from is not None:
-        judge.SPLIT_FROM = args.split_from
+        batching.SPLIT_FROM = args.split_from
     rows = yaml.safe_load(args.yaml.read_text(encoding="utf-8"))["answers"]
     bank = load_bank([shipped_bank_dir()])
     questions = bank.questions

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,3 +114,30 @@ def test_token_vectors_and_offsets_agree(both: tuple[list, list]) -> None:
         if len(a.tok):
             cos = (a.norm_tok * b.norm_tok).sum(axis=1)
             assert float(np.min(cos)) >= 0.9999, a.text
+
+
+def test_the_numpy_engine_encodes_many_texts_as_even_batches_one_per_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmquiz.grading import npbert
+
+    embedder = BundledEmbedder("cpu", tmp_path, engine="numpy")
+    embedder.load()
+    dealt: list[list[int]] = []
+    real = npbert.in_threads
+
+    def spy(forward: Callable[[Any], Any], batches: list[Any]) -> list[Any]:
+        dealt.append([len(batch) for batch in batches])
+        return real(forward, batches)
+
+    monkeypatch.setattr(npbert, "in_threads", spy)
+    monkeypatch.setattr(npbert, "workers", lambda: 2)
+    texts = [q.answer for q in load_bank([QUESTIONS]).questions[:20]]
+    encoded = embedder.encode(texts)
+    # 20 texts as 16 and 4 would keep one core waiting for the other; two of about 10 do not
+    assert len(dealt) == 1 and len(dealt[0]) == 2 and sum(dealt[0]) == 20
+    assert min(dealt[0]) >= 6
+    alone = [embedder.encode([text])[0] for text in texts[:3]]
+    for one, many in zip(alone, encoded, strict=False):
+        assert one.text == many.text
+        assert float(one.vec @ many.vec) > 0.9999

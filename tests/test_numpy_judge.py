@@ -10,7 +10,7 @@ import pytest
 
 from llmquiz.bank import load_bank
 from llmquiz.errors import ModelError
-from llmquiz.grading import judge, npbert
+from llmquiz.grading import batching, judge, npbert
 from llmquiz.grading.model import bundled_model_dir
 from training.artifact import save_artifact
 
@@ -153,7 +153,7 @@ def test_a_judge_whose_adapters_do_not_fit_is_a_model_error(tmp_path: Path) -> N
 def test_batches_keep_every_pair_once_in_length_order(count: int) -> None:
     lengths = np.random.default_rng(count).integers(8, 128, count)
     order = np.argsort(lengths, kind="stable")
-    batches = judge.even_batches(order, lengths, 16, side_by_side=2)
+    batches = batching.even_batches(order, lengths, 16, side_by_side=2)
     assert np.concatenate(batches).tolist() == order.tolist()
     assert all(0 < len(b) <= 16 for b in batches)
     if count > 16:  # more than one batch: as many as the cores can take side by side, or fewer
@@ -163,4 +163,9 @@ def test_batches_keep_every_pair_once_in_length_order(count: int) -> None:
         naive = [order[i : i + 16] for i in range(0, count, 16)]
         assert max(padded) <= max(len(b) * int(lengths[b].max()) for b in naive)
     else:  # one answer's pairs: one batch, or two side by side when there are enough of them
-        assert len(batches) == (2 if count >= judge.SPLIT_FROM else 1)
+        assert len(batches) == (2 if count >= batching.SPLIT_FROM else 1)
+
+
+def test_no_texts_make_no_batches() -> None:
+    empty = np.array([], dtype=np.int64)
+    assert batching.even_batches(empty, empty, 16, side_by_side=2) == []

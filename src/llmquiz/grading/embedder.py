@@ -114,9 +114,11 @@ class BundledEmbedder:
         # sorted by token count (the tokenizer is cheap beside the model): less padding than by characters
         lengths = [sum(e.attention_mask) for e in self._tokenizer.encode_batch(texts)]
         if self.engine == "numpy":
-            from llmquiz.grading.npbert import in_threads
+            from llmquiz.grading.npbert import in_threads, workers
 
-            return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch, in_threads, lengths)
+            return _in_length_order(
+                texts, self.BATCH_SIZE, self._encode_batch, in_threads, lengths, workers()
+            )
         return _in_length_order(texts, self.BATCH_SIZE, self._encode_batch, lengths=lengths)
 
     def _encode_batch(self, texts: list[str]) -> list[Any]:
@@ -174,17 +176,23 @@ def _in_length_order(
     encode_batch: Any,
     run: Any = None,
     lengths: Sequence[int] | None = None,
+    side_by_side: int = 1,
 ) -> list[Any]:
     """Encode in batches of similar length (less padding), returning results in input order.
 
     lengths: each text's token count, when known (else its characters stand in).
-    run(encode_batch, batches) encodes the batches (npbert.in_threads: side by side); by
-    default one after another.
+    run(encode_batch, batches) encodes the batches (npbert.in_threads: `side_by_side` at once,
+    so the batches are made even in padded tokens, as the judge's are); by default one after
+    another.
     """
+    import numpy as np
+
+    from llmquiz.grading.batching import even_batches
+
     out: list[Any] = [None] * len(texts)
-    size_of = lengths if lengths is not None else [len(t) for t in texts]
-    order = sorted(range(len(texts)), key=lambda i: size_of[i])
-    batches = [order[start : start + size] for start in range(0, len(order), size)]
+    size_of = np.array(lengths if lengths is not None else [len(t) for t in texts], dtype=np.int64)
+    order = np.argsort(size_of, kind="stable")
+    batches = [b.tolist() for b in even_batches(order, size_of, size, side_by_side)]
     texts_of = [[texts[i] for i in batch] for batch in batches]
     encoded = run(encode_batch, texts_of) if run is not None else [encode_batch(t) for t in texts_of]
     for batch, encs in zip(batches, encoded, strict=True):

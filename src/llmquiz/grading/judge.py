@@ -22,11 +22,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmquiz.errors import ModelError
+from llmquiz.grading.batching import even_batches
 from llmquiz.grading.model import DEFAULT_MODEL_SHA256, file_sha256
 
 if TYPE_CHECKING:
@@ -37,9 +37,6 @@ ARTIFACT_SHA256 = "fed071d4c9826b6b1461e6c058ea5f3884c9e283bfc980adc9b327600b74b
 BASE_SHA256 = DEFAULT_MODEL_SHA256
 MAX_TOKENS = 128  # a sentence (at most 60 words) and a statement; longer pairs are cut, the longer text first
 BATCH_SIZE = 16  # measured on 2 cores with npbert.ROWS 384: 8 to 24 alike, 32 about a tenth slower
-# from this many pairs one answer's batch is split between the cores; below it one batch on
-# both BLAS threads is faster (`benchmarks/devset.py --speed --split-from N` times both ways)
-SPLIT_FROM = 12
 SUPPORT, CONTRADICT = 0, 1  # columns of judge(): support, contradict, neither
 
 
@@ -57,7 +54,7 @@ def _code_digest(*settings: str) -> str:
     imports torch)."""
     digest = hashlib.sha256("\0".join(settings).encode())
     here = Path(__file__).resolve().parent
-    for name in ("judge.py", "npbert.py", "bert.py", "bertconfig.py"):
+    for name in ("judge.py", "batching.py", "npbert.py", "bert.py", "bertconfig.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
@@ -84,37 +81,6 @@ def _layers(meta: dict[str, str], config: BertConfig) -> int:
             f"the claim judge asks for {raw} layers; the base model has {config.num_hidden_layers}"
         )
     return layers
-
-
-def even_batches(order: Any, lengths: Any, size: int, side_by_side: int = 1) -> list[Any]:
-    """`order` (indexes sorted by their `lengths`) cut into consecutive batches of at most
-    `size`, whose padded tokens (rows times the longest) are as even as they can be; more than
-    one batch, or SPLIT_FROM pairs or more, is made a multiple of `side_by_side` in number.
-
-    Cores run batches side by side and wait for the slowest: one answer's 20 pairs as 16 and 4
-    take as long as 16 would, and two batches of equal rows do not take equally long when one
-    holds the longer pairs. A few pairs stay one batch on both cores' BLAS threads, which is
-    faster for them than two halves side by side; from SPLIT_FROM on, the halves are faster.
-    """
-    count = -(-len(order) // size)
-    if count > 1 or len(order) >= SPLIT_FROM:
-        count = -(-count // side_by_side) * side_by_side
-    sizes = [int(n) for n in lengths[order]]
-
-    def cut(most: int) -> list[int]:  # greedy: where batches start when none may exceed `most` tokens
-        starts, first = [0], 0
-        for i, n in enumerate(sizes):
-            if i > first and (i - first + 1 > size or (i - first + 1) * n > most):
-                starts.append(i)
-                first = i
-        return starts
-
-    low, high = max(sizes, default=0), size * max(sizes, default=0)
-    while low < high:  # the least padded-token bound that `count` batches can keep to
-        middle = (low + high) // 2
-        low, high = (low, middle) if len(cut(middle)) <= count else (middle + 1, high)
-    starts = [*cut(low), len(order)]
-    return [order[a:b] for a, b in pairwise(starts)]
 
 
 class ClaimJudge:
