@@ -10,6 +10,8 @@ examiners' 0-5 grades; its band is correct from 3.5, partial from 1.5, else inco
 same cut the grader's verdicts make at 70 and 40 of 100. Printed:
 
   pearson / spearman   of the grader's score with the gold grade, over all answers
+  ROC AUC              how well the score ranks answers graded 3 of 5 or better above the rest
+                       (as `llmquiz calibrate` reports it)
   verdict agreement    share of answers whose verdict is the gold band
   wrong called right   answers with gold below 1.5 that score 70 or more (of how many)
   per kind             gold mean, score mean, answers called correct, key points listed as
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from llmquiz.bank import load_bank
     from llmquiz.grading import batching, make_grader
-    from llmquiz.grading.calibrate import pearson, spearman
+    from llmquiz.grading.calibrate import pearson, roc_auc, spearman
     from llmquiz.paths import shipped_bank_dir
 
     sys.path.insert(0, str(HERE))
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "n": len(rows),
         "pearson": round(pearson(scores, gold), 3),
         "spearman": round(spearman(scores, gold), 3),
+        # as `calibrate` reports it: an answer graded 3 of 5 or better is a correct one
+        "roc_auc": round(roc_auc(scores, [g >= 3 for g in gold]), 3),
         "verdict_agreement": round(agree / len(rows), 3),
         "wrong_called_right": wrong_right,
         "wrong": len(wrong),
@@ -160,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     per_100 = 100 * wrong_right / max(1, len(wrong))
     print(
         f"{report['grader']}: n={report['n']}  Pearson {report['pearson']:.3f}  "
-        f"Spearman {report['spearman']:.3f}  verdict agreement {report['verdict_agreement']:.1%}  "
+        f"Spearman {report['spearman']:.3f}  ROC AUC {report['roc_auc']:.3f}  "
+        f"verdict agreement {report['verdict_agreement']:.1%}  "
         f"wrong called right {wrong_right}/{len(wrong)} ({per_100:.1f} per 100)"
     )
     for kind, k in sorted(report["kinds"].items(), key=lambda kv: -kv[1]["gold"]):
