@@ -159,10 +159,12 @@ class NumpyBert:
         missing = [name for name in needed if name not in weights]
         if missing:
             raise ValueError(f"not a BERT checkpoint: {', '.join(missing)} missing")
-        # query, key and value as one product: one pass over the tokens instead of three
+        # query, key and value as one product: one pass over the tokens instead of three; the
+        # separate arrays are let go (a judge's, merged with its adapters, are its own alone)
         self._qkv = [
             self._joined_qkv(f"encoder.layer.{i}.attention.self.") for i in range(config.num_hidden_layers)
         ]
+        self._w = {name: array for name, array in weights.items() if ".attention.self." not in name}
 
     def _joined_qkv(self, p: str) -> tuple[np.ndarray, np.ndarray]:
         names = [f"{p}{part}" for part in ("query", "key", "value")]
