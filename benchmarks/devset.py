@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         "--split-from",
         type=int,
         default=None,
-        help="split one answer's judge pairs between the cores from this many (batching.SPLIT_FROM)",
+        help="split one batch of judge pairs or texts to encode between the cores from this many "
+        "(batching.SPLIT_FROM)",
     )
     args = parser.parse_args(argv)
 

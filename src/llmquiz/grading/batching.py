@@ -15,8 +15,8 @@ SPLIT_FROM = 12
 def even_batches(order: Any, lengths: Any, size: int, side_by_side: int = 1) -> list[Any]:
     """`order` (indexes sorted by their `lengths`) cut into consecutive batches of at most
     `size`, whose padded tokens (rows times the longest) are as even as they can be; more than
-    one batch, or SPLIT_FROM texts or more, is made a multiple of `side_by_side` in number.
-    No texts, no batches.
+    one batch, or SPLIT_FROM texts or more, is aimed at a multiple of `side_by_side` in number
+    (fewer where fewer keep the padded tokens as even). No texts, no batches.
 
     Cores run batches side by side and wait for the slowest: one answer's 20 pairs as 16 and 4
     take as long as 16 would, and two batches of equal rows do not take equally long when one

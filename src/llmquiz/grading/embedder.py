@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from llmquiz.errors import GraderUnavailableError
 from llmquiz.grading import model as mdl
+from llmquiz.grading.batching import even_batches
 
 ENGINES = ("auto", "numpy", "torch", "batch")  # batch: torch where it imports, else numpy
 
@@ -186,8 +187,6 @@ def _in_length_order(
     another.
     """
     import numpy as np
-
-    from llmquiz.grading.batching import even_batches
 
     out: list[Any] = [None] * len(texts)
     size_of = np.array(lengths if lengths is not None else [len(t) for t in texts], dtype=np.int64)

@@ -141,12 +141,20 @@ def with_artifact(base: Weights, tensors: Weights, alpha: float) -> Weights:
     return out
 
 
+def _joined_qkv(weights: Weights, p: str) -> tuple[np.ndarray, np.ndarray]:
+    """A layer's query, key and value weights (and biases) stacked into one (3 x hidden, hidden)."""
+    names = [f"{p}{part}" for part in ("query", "key", "value")]
+    return (
+        np.concatenate([weights[f"{name}.weight"] for name in names]),
+        np.concatenate([weights[f"{name}.bias"] for name in names]),
+    )
+
+
 class NumpyBert:
     """BERT without its pooler, in numpy: token ids in, the last layer's token vectors out."""
 
     def __init__(self, config: BertConfig, weights: Weights) -> None:
         self.config = config
-        self._w = weights
         needed = ["embeddings.word_embeddings.weight", "embeddings.LayerNorm.weight"]
         for i in range(config.num_hidden_layers):
             own = f"encoder.layer.{i}."
@@ -162,16 +170,10 @@ class NumpyBert:
         # query, key and value as one product: one pass over the tokens instead of three; the
         # separate arrays are let go (a judge's, merged with its adapters, are its own alone)
         self._qkv = [
-            self._joined_qkv(f"encoder.layer.{i}.attention.self.") for i in range(config.num_hidden_layers)
+            _joined_qkv(weights, f"encoder.layer.{i}.attention.self.")
+            for i in range(config.num_hidden_layers)
         ]
         self._w = {name: array for name, array in weights.items() if ".attention.self." not in name}
-
-    def _joined_qkv(self, p: str) -> tuple[np.ndarray, np.ndarray]:
-        names = [f"{p}{part}" for part in ("query", "key", "value")]
-        return (
-            np.concatenate([self._w[f"{name}.weight"] for name in names]),
-            np.concatenate([self._w[f"{name}.bias"] for name in names]),
-        )
 
     def __call__(self, ids: np.ndarray, attention: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
         c, w = self.config, self._w
