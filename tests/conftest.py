@@ -40,3 +40,9 @@ def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def in_ci() -> bool:
     return bool(os.environ.get("LLMQUIZ_CI"))
+
+
+def as_a_script_runs(env: dict[str, str]) -> dict[str, str]:
+    """`env` without PYTHONUNBUFFERED: the child's stdout to a pipe is block-buffered, as a
+    script's is by default (so a test sees what an exit without a flush would lose)."""
+    return {name: value for name, value in env.items() if name != "PYTHONUNBUFFERED"}

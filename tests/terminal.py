@@ -19,7 +19,7 @@ import termios
 import time
 from pathlib import Path
 
-from .conftest import REPO
+from .conftest import REPO, as_a_script_runs
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
@@ -91,7 +91,7 @@ def run_without_terminal(args: list[str], home: Path, load_delay: float) -> subp
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        env={k: v for k, v in slow_loading_env(home, load_delay).items() if k != "PYTHONUNBUFFERED"},
+        env=as_a_script_runs(slow_loading_env(home, load_delay)),
         timeout=load_delay / 2,  # it must not wait for the load
         check=False,
     )

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, as_a_script_runs
 
 ENDING = """
 import atexit, sys, threading, time
@@ -25,13 +25,11 @@ end_process(int(sys.argv[2]))
 
 
 def ended(state: str, code: int) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    env.pop("PYTHONUNBUFFERED", None)  # buffered, as a script's pipe is by default
     return subprocess.run(
         [sys.executable, "-c", ENDING, state, str(code)],
         capture_output=True,
         text=True,
-        env=env,
+        env=as_a_script_runs({**os.environ, "PYTHONPATH": str(REPO / "src")}),
         timeout=30,  # the thread sleeps for 60 s: ending must not wait for it
         check=False,
     )
