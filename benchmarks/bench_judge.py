@@ -2,6 +2,7 @@
 
     python benchmarks/bench_judge.py [--repeat 3] [--pairs 320] [--engines numpy,torch]
     python benchmarks/bench_judge.py --engines numpy --rows 128,384  # npbert's feed-forward block
+    python benchmarks/bench_judge.py --products   # one BLAS thread's speed at the model's products
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_judge.py --engines numpy   # one BLAS thread
 
 The pairs are the shipped bank's reference answers' first sentences against key points (their
@@ -10,7 +11,8 @@ them in turn, --repeat times, alternating; printed: the median pairs per second 
 the largest difference between their probabilities. numpy's BLAS threads are OpenBLAS's
 own choice (one per core) unless OPENBLAS_NUM_THREADS says otherwise, as in grading; torch
 uses its default threads. --rows times the numpy engine once per feed-forward block size
-(npbert.ROWS), in the same alternation.
+(npbert.ROWS), in the same alternation. --products only times numpy's product of 1,040 and of
+128 tokens by a feed-forward weight (384 x 1,536) on one BLAS thread, in GFLOP/s.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=320)
     parser.add_argument("--engines", default="numpy,torch", help="comma-separated: numpy, torch")
     parser.add_argument("--rows", default="", help="comma-separated npbert.ROWS values for numpy")
+    parser.add_argument("--products", action="store_true", help="only time one thread's matrix products")
     args = parser.parse_args(argv)
+    if args.products:
+        return products(args.repeat)
 
     import numpy as np
 
@@ -63,6 +68,27 @@ def main(argv: list[str] | None = None) -> int:
     if len(judges) == 2:
         difference = float(np.abs(probs["numpy"] - probs["torch"]).max())
         print(f"largest probability difference {difference:.2e}")
+    return 0
+
+
+def products(repeat: int) -> int:
+    """GFLOP/s of (tokens x 384) @ (384 x 1,536) on one BLAS thread, for a batch and a block."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal((1536, 384), dtype=np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for tokens in (1040, 128):
+            x = rng.standard_normal((tokens, 384), dtype=np.float32)
+            x @ weight.T  # warm up
+            times = []
+            for _ in range(max(repeat, 1) * 10):
+                started = time.perf_counter()
+                x @ weight.T
+                times.append(time.perf_counter() - started)
+            rate = 2 * tokens * 384 * 1536 / statistics.median(times) / 1e9
+            print(f"{tokens:5d} tokens x 384 @ 384 x 1536, one thread: {rate:6.1f} GFLOP/s")
     return 0
 
 
